@@ -1,0 +1,677 @@
+#include "sim/model/simulation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace lbsim {
+
+namespace {
+
+Distribution make_service(const SimulationConfig& config) {
+  if (config.workload.arrivals == ArrivalProcess::kTrace &&
+      !config.workload.trace.service_s.empty()) {
+    // Demands come from the trace; the distribution is still validated when it is given.
+    DistributionConfig unused = config.workload.service;
+    if (unused.mean_s <= 0.0) {
+      unused = DistributionConfig{};
+      unused.kind = DistributionKind::kDeterministic;
+      unused.mean_s = 1.0;
+    }
+    return Distribution::make(unused);
+  }
+  return Distribution::make(config.workload.service);
+}
+
+std::uint64_t population_for(const WorkloadConfig& workload) {
+  std::uint64_t population = workload.users;
+  if (workload.arrivals == ArrivalProcess::kTrace) {
+    for (const std::uint64_t user : workload.trace.users) {
+      population = std::max(population, user + 1);
+    }
+  }
+  return population;
+}
+
+// The "source address" of a user: a fixed bijective mix of its id (SplitMix64's finaliser), so
+// hashing strategies see well-spread keys and every strategy sees the same key for a user.
+std::uint64_t user_hash(std::uint64_t user) {
+  std::uint64_t state = user;
+  return splitmix64(state);
+}
+
+// Trace user ids must fit in the population the metrics track.
+SimulationConfig prepared(SimulationConfig config) {
+  config.workload.users = population_for(config.workload);
+  return config;
+}
+
+}  // namespace
+
+Simulation::Simulation(SimulationConfig config)
+    : config_(prepared(std::move(config))),
+      arrivals_(config_.workload, config_.seed, config_.replication),
+      users_(config_.workload, config_.seed, config_.replication),
+      service_(make_service(config_)),
+      service_rng_(config_.seed, config_.replication, StreamPurpose::kService, 0),
+      instance_rng_(config_.seed, config_.replication, StreamPurpose::kInstance, 0),
+      idle_report_rng_(config_.seed, config_.replication, StreamPurpose::kInstance, 1),
+      user_population_(config_.workload.users) {
+  const BalancerConfig& balancer = config_.balancer;
+  if (config_.duration_ns <= 0) throw std::invalid_argument("duration must be > 0");
+  if (config_.warmup_ns < 0) throw std::invalid_argument("warmup must be >= 0");
+  if (config_.window_ns <= 0) throw std::invalid_argument("window must be > 0");
+  if (balancer.instances < 1) throw std::invalid_argument("instances must be >= 1");
+  connection_mode_ = balancer.unit == BalancingUnit::kConnection;
+  global_view_ = balancer.view == LoadView::kGlobal;
+
+  std::uint32_t group_index = 0;
+  for (const ServerGroupConfig& group : config_.servers) {
+    if (group.count < 1 || group.workers < 1 || !(group.speed > 0.0) || !(group.weight > 0.0) ||
+        group.join_at_ns < 0) {
+      throw std::invalid_argument("server group '" + group.group + "' has invalid parameters");
+    }
+    const bool present = group.join_at_ns == 0;
+    for (int i = 0; i < group.count; ++i) {
+      Server server;
+      server.workers = group.workers;
+      server.queue_limit = group.queue_limit;
+      server.ns_per_demand_s = 1e9 / group.speed;
+      servers_.push_back(std::move(server));
+      server_info_.push_back(
+          {group.group + "-" + std::to_string(i), group.group, group.workers, group.speed});
+      server_names_.push_back(server_info_.back().name);
+      server_group_.push_back(group_index);
+      base_weights_.push_back(group.weight);
+      weights_.push_back(group.weight);
+      max_connections_.push_back(group.max_connections);
+      any_max_connections_ = any_max_connections_ || group.max_connections > 0;
+      available_.push_back(present ? 1 : 0);
+      joined_at_.push_back(present ? 0 : kTimeNever);
+      if (present) ++available_count_;
+    }
+    ++group_index;
+  }
+  if (servers_.empty()) throw std::invalid_argument("the fleet has no servers");
+  if (servers_.size() >= kNoServer) throw std::invalid_argument("too many servers");
+  if (connection_mode_ && any_max_connections_) {
+    throw std::invalid_argument("max_connections is not supported with unit: connection");
+  }
+  const auto server_count = static_cast<std::uint32_t>(servers_.size());
+  global_load_.assign(server_count, 0);
+  view_load_.assign(server_count, 0);
+
+  const StrategyInfo* info = find_strategy(balancer.strategy);
+  if (info == nullptr) {
+    throw std::invalid_argument("unknown strategy '" + balancer.strategy +
+                                "'; valid: " + strategy_names());
+  }
+  for (int i = 0; i < balancer.instances; ++i) {
+    const auto index = static_cast<std::uint32_t>(i);
+    const StrategyContext context{balancer.options,
+                                  server_count,
+                                  index,
+                                  config_.seed ^ (config_.replication * 0x9e3779b97f4a7c15ULL),
+                                  user_population_,
+                                  server_names_};
+    Instance instance;
+    instance.strategy = info->make(context);
+    instance.outstanding.assign(server_count, 0);
+    instance.eligible = available_;
+    instance.eligible_count = available_count_;
+    instance.rng = Rng(config_.seed, config_.replication, StreamPurpose::kBalancer, index);
+    instances_.push_back(std::move(instance));
+  }
+  notify_fleet_change();
+
+  if (connection_mode_) {
+    if (user_population_ >= UINT32_MAX) {
+      throw std::invalid_argument("unit: connection supports at most 2^32 - 1 users");
+    }
+    connection_server_.assign(user_population_, kNoServer);
+    connection_generation_.assign(user_population_, 0);
+    connection_instance_.assign(user_population_, 0);
+    reconnect_at_.assign(user_population_, 0);
+  }
+
+  arrival_lane_ = events_.add_lane();
+  if (config_.client.timeout_ns > 0) timeout_lane_ = events_.add_lane();
+  if (any_max_connections_) lb_queue_lane_ = events_.add_lane();
+  if (connection_mode_ && balancer.connection_lifetime_ns > 0) {
+    connection_lane_ = events_.add_lane();
+  }
+  const std::size_t initial_slots = 1024;
+  requests_.reserve(initial_slots);
+  free_slots_.reserve(initial_slots);
+  events_.reserve(servers_.size() * 4 + 64);
+}
+
+Simulation::~Simulation() = default;
+
+void Simulation::set_observer(Observer* observer) {
+  observer_ = observer != nullptr ? observer : &null_observer_;
+}
+
+void Simulation::set_progress(std::function<void(const Progress&)> callback,
+                              std::uint64_t every_events) {
+  progress_ = std::move(callback);
+  progress_every_ = std::max<std::uint64_t>(1, every_events);
+}
+
+BackendView Simulation::view_for(std::uint32_t instance) const {
+  const Instance& in = instances_[instance];
+  const std::span<const std::uint32_t> load =
+      global_view_ ? (config_.balancer.view_refresh_ns > 0 ? view_load_ : global_load_)
+                   : in.outstanding;
+  if (any_max_connections_) {
+    return {load, weights_, max_connections_, in.eligible, in.eligible_count, weights_version_};
+  }
+  return {load, weights_, max_connections_, available_, available_count_, weights_version_};
+}
+
+std::uint32_t Simulation::instance_for(std::uint64_t user) {
+  const auto n = static_cast<std::uint64_t>(instances_.size());
+  if (n == 1) return 0;
+  if (config_.balancer.instance_selection == InstanceSelection::kUserHash) {
+    // A second mix, so the instance a user reaches is independent of its hash key's position on
+    // a ring.
+    std::uint64_t state = user_hash(user) ^ 0x6c62'7369'6d00'0001ULL;
+    return static_cast<std::uint32_t>(splitmix64(state) % n);
+  }
+  return static_cast<std::uint32_t>(instance_rng_.below(n));
+}
+
+std::uint32_t Simulation::allocate_request() {
+  if (!free_slots_.empty()) {
+    const std::uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    return slot;
+  }
+  requests_.emplace_back();
+  return static_cast<std::uint32_t>(requests_.size() - 1);
+}
+
+void Simulation::free_request(std::uint32_t slot) {
+  ++requests_[slot].generation;  // stale timers for this slot are now ignored
+  free_slots_.push_back(slot);
+}
+
+void Simulation::schedule_next_arrival() {
+  pending_arrival_ = arrivals_.next();
+  if (pending_arrival_.time < end_time()) {
+    // Arrival times never decrease, so the single pending arrival lives in a FIFO lane: O(1)
+    // instead of a heap insertion for half of all events.
+    events_.schedule_in_lane(arrival_lane_, pending_arrival_.time, kArrival, 0, 0);
+  }
+}
+
+void Simulation::notify_fleet_change() {
+  for (std::uint32_t i = 0; i < instances_.size(); ++i) {
+    instances_[i].strategy->on_fleet_change(view_for(i));
+  }
+}
+
+RunStats Simulation::run() {
+  if (ran_) throw std::logic_error("Simulation::run called twice");
+  ran_ = true;
+  const auto wall_start = std::chrono::steady_clock::now();
+  const auto wall_seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  };
+  const SimTime end = end_time();
+
+  observer_->on_log(0, "run_start", config_.name,
+                    "strategy " + config_.balancer.strategy + ", " +
+                        std::to_string(servers_.size()) + " servers");
+  if (config_.warmup_ns > 0) {
+    observer_->on_log(config_.warmup_ns, "warmup_end", config_.name, "measurement starts");
+  }
+  for (std::uint32_t g = 0; g < config_.servers.size(); ++g) {
+    const SimTime at = config_.servers[g].join_at_ns;
+    if (at > 0 && at < end) events_.schedule(at, kGroupJoin, g, 0);
+  }
+  if (global_view_ && config_.balancer.view_refresh_ns > 0) {
+    events_.schedule(0, kViewRefresh, 0, 0);
+  }
+  schedule_next_arrival();
+
+  std::uint64_t events = 0;
+  std::uint64_t next_progress = progress_every_;
+  while (!events_.empty()) {
+    // pop() first and test the time after: peeking with next_time() would force the queue to
+    // finish each removal eagerly and lose its pop-then-schedule fast path.
+    const Event event = events_.pop();
+    if (event.time >= end) break;
+    ++events;
+    switch (event.kind()) {
+      case kArrival:
+        handle_arrival(event.time);
+        break;
+      case kDeparture:
+        handle_departure(event.time, event.a);
+        break;
+      case kTimeout:
+        handle_timeout(event.time, event.a, event.b);
+        break;
+      case kLbQueueTimeout:
+        handle_lb_queue_timeout(event.time, event.a, event.b);
+        break;
+      case kDeferredDispatch:
+        handle_deferred_dispatch(event.time, event.a, event.b);
+        break;
+      case kConnectionClose:
+        handle_connection_close(event.time, event.a, event.b);
+        break;
+      case kViewRefresh:
+        handle_view_refresh(event.time);
+        break;
+      case kGroupJoin:
+        handle_group_join(event.time, event.a);
+        break;
+      case kSlowStartTick:
+        handle_slow_start_tick(event.time);
+        break;
+      default:
+        throw std::logic_error("unknown event kind");
+    }
+    if (events == next_progress) {
+      next_progress += progress_every_;
+      if (progress_) progress_({event.time, end, events, wall_seconds()});
+    }
+  }
+  stats_.events = events;
+  stats_.end_time = end;
+  stats_.wall_s = wall_seconds();
+  observer_->on_log(end, "run_end", config_.name, std::to_string(events) + " events");
+  if (progress_) progress_({end, end, events, stats_.wall_s});
+  return stats_;
+}
+
+// ---- arrivals and routing ----------------------------------------------------------------------
+
+void Simulation::handle_arrival(SimTime now) {
+  ++stats_.arrivals;
+  const std::int64_t trace_row = pending_arrival_.trace_row;
+  const std::uint32_t slot = allocate_request();
+  Request& request = requests_[slot];
+  request.arrival = now;
+  request.service_start = -1;
+  request.user = users_.pick(trace_row);
+  // Demands are drawn in arrival order from their own stream, before any balancing decision, so
+  // every strategy sees the same demands (common random numbers).
+  const auto& trace_service = config_.workload.trace.service_s;
+  request.demand_s = (trace_row >= 0 && !trace_service.empty())
+                         ? trace_service[static_cast<std::size_t>(trace_row)]
+                         : service_.sample(service_rng_);
+  request.client_waiting = true;
+  request.counted = false;
+  request.stage = Stage::kNew;
+  request.instance = instance_for(request.user);
+  observer_->on_request_arrival(now, request.user, request.demand_s);
+  schedule_next_arrival();
+  if (config_.client.timeout_ns > 0) {
+    // Scheduled before routing: if routing fails the request at once, freeing the slot bumps its
+    // generation and this timer is ignored when it pops.
+    events_.schedule_in_lane(timeout_lane_, now + config_.client.timeout_ns, kTimeout, slot,
+                             request.generation);
+  }
+  if (connection_mode_) {
+    route_l4(now, slot);
+  } else {
+    route(now, slot);
+  }
+}
+
+std::uint32_t Simulation::pick(SimTime now, std::uint32_t instance, std::uint64_t user) {
+  Instance& in = instances_[instance];
+  return in.strategy->pick(view_for(instance), {user, user_hash(user), now}, in.rng);
+}
+
+void Simulation::route(SimTime now, std::uint32_t slot) {
+  const std::uint32_t instance = requests_[slot].instance;
+  const std::uint32_t server = pick(now, instance, requests_[slot].user);
+  if (server == kNoServer) {
+    Instance& in = instances_[instance];
+    if (any_max_connections_ && available_count_ > 0) {
+      // Every available server is at this instance's max_connections: wait in the balancer's
+      // queue (HAProxy's backend queue) for a connection slot to free up.
+      const std::int64_t limit = config_.balancer.queue_limit;
+      if (limit >= 0 && static_cast<std::int64_t>(instances_[instance].queued_live) >= limit) {
+        finish_client(now, slot, ErrorKind::kLbQueueFull);
+        free_request(slot);
+        return;
+      }
+      Request& request = requests_[slot];
+      request.stage = Stage::kInLbQueue;
+      in.queue.push_back(slot);
+      ++instances_[instance].queued_live;
+      events_.schedule_in_lane(lb_queue_lane_, now + config_.balancer.queue_timeout_ns,
+                               kLbQueueTimeout, slot, request.generation);
+      return;
+    }
+    finish_client(now, slot, ErrorKind::kNoHealthyBackend);
+    free_request(slot);
+    return;
+  }
+  requests_[slot].server = server;
+  requests_[slot].counted = true;
+  change_outstanding(instance, server, +1);
+  send_to_server(now, slot, server);
+}
+
+void Simulation::route_l4(SimTime now, std::uint32_t slot) {
+  Request& request = requests_[slot];
+  const auto user = static_cast<std::uint32_t>(request.user);
+  std::uint32_t server = connection_server_[user];
+  if (server == kNoServer) {
+    if (now < reconnect_at_[user]) {
+      // The connection is still backing off: the request waits for the reconnection.
+      events_.schedule(reconnect_at_[user], kDeferredDispatch, slot, request.generation);
+      return;
+    }
+    server = pick(now, request.instance, user);
+    if (server == kNoServer) {
+      finish_client(now, slot, ErrorKind::kNoHealthyBackend);
+      free_request(slot);
+      return;
+    }
+    connection_server_[user] = server;
+    connection_instance_[user] = request.instance;
+    change_outstanding(request.instance, server, +1);
+    if (config_.balancer.connection_lifetime_ns > 0) {
+      events_.schedule_in_lane(connection_lane_, now + config_.balancer.connection_lifetime_ns,
+                               kConnectionClose, user, connection_generation_[user]);
+    }
+  }
+  request.instance = connection_instance_[user];
+  request.server = server;
+  send_to_server(now, slot, server);
+}
+
+void Simulation::send_to_server(SimTime now, std::uint32_t slot, std::uint32_t server_index) {
+  Request& request = requests_[slot];
+  request.server = server_index;
+  request.stage = Stage::kAtServer;
+  observer_->on_dispatch(now, server_index);
+  Server& server = servers_[server_index];
+  if (server.busy < server.workers) {
+    start_service(now, server_index, slot);
+  } else if (server.queue_limit == kUnlimitedQueue ||
+             static_cast<std::int64_t>(server.queue.size()) < server.queue_limit) {
+    server.queue.push_back(slot);
+    server_state_changed(now, server_index);
+  } else {
+    // 503 from a full server queue: an immediate response.
+    Instance& in = instances_[request.instance];
+    in.strategy->on_response(server_index, 0, now);
+    finish_client(now, slot, ErrorKind::kQueueFull);
+    release_outstanding(now, slot);
+    free_request(slot);
+  }
+}
+
+void Simulation::start_service(SimTime now, std::uint32_t server_index, std::uint32_t slot) {
+  Server& server = servers_[server_index];
+  ++server.busy;
+  Request& request = requests_[slot];
+  request.service_start = now;
+  const auto duration = static_cast<SimTime>(request.demand_s * server.ns_per_demand_s + 0.5);
+  events_.schedule(now + duration, kDeparture, slot, request.generation);
+  server_state_changed(now, server_index);
+}
+
+void Simulation::finish_client(SimTime now, std::uint32_t slot, ErrorKind error) {
+  Request& request = requests_[slot];
+  request.client_waiting = false;
+  const bool reached_server = request.stage == Stage::kAtServer;
+  observer_->on_request_done(now, {request.user, request.arrival, request.service_start, now,
+                                   reached_server ? request.server : kNoServer, error,
+                                   request.instance});
+}
+
+void Simulation::release_outstanding(SimTime now, std::uint32_t slot) {
+  Request& request = requests_[slot];
+  if (!request.counted) return;
+  request.counted = false;
+  const std::uint32_t instance = request.instance;
+  const std::uint32_t server = request.server;
+  change_outstanding(instance, server, -1);
+  if (any_max_connections_) drain_lb_queue(now, instance, server);
+}
+
+void Simulation::drain_lb_queue(SimTime now, std::uint32_t instance, std::uint32_t server) {
+  Instance& in = instances_[instance];
+  // HAProxy: a server that frees a connection slot takes the oldest request of the backend
+  // queue. Entries whose client already left (timed out, or the queue timeout fired) are
+  // dropped here, where they reach the front.
+  while (!in.queue.empty() && in.eligible[server] != 0) {
+    const std::uint32_t slot = in.queue.pop_front();
+    Request& request = requests_[slot];
+    if (!request.client_waiting) {
+      free_request(slot);
+      continue;
+    }
+    --instances_[instance].queued_live;
+    request.server = server;
+    request.counted = true;
+    change_outstanding(instance, server, +1);
+    send_to_server(now, slot, server);
+  }
+}
+
+// ---- completions and timers --------------------------------------------------------------------
+
+void Simulation::handle_departure(SimTime now, std::uint32_t slot) {
+  Request& request = requests_[slot];
+  const std::uint32_t server_index = request.server;
+  Server& server = servers_[server_index];
+  --server.busy;
+  // The server's own queue is served first (FIFO), before the freed balancer slot can bring a
+  // request from the balancer's queue.
+  if (!server.queue.empty()) {
+    start_service(now, server_index, server.queue.pop_front());
+  } else {
+    server_state_changed(now, server_index);
+    if (server.busy == 0) {
+      const auto n = static_cast<std::uint64_t>(instances_.size());
+      const auto reporter = n == 1 ? 0 : static_cast<std::uint32_t>(idle_report_rng_.below(n));
+      instances_[reporter].strategy->on_server_idle(server_index);
+    }
+  }
+  const bool client_waiting = request.client_waiting;
+  observer_->on_service_done(now, server_index, client_waiting);
+  if (client_waiting) {
+    instances_[request.instance].strategy->on_response(server_index, now - request.arrival, now);
+    finish_client(now, slot, ErrorKind::kNone);
+  }
+  release_outstanding(now, slot);
+  free_request(slot);
+}
+
+void Simulation::handle_timeout(SimTime now, std::uint32_t slot, std::uint32_t generation) {
+  Request& request = requests_[slot];
+  if (request.generation != generation || !request.client_waiting) return;  // lazily cancelled
+  switch (request.stage) {
+    case Stage::kNew:  // waiting for an L4 reconnection; the deferred dispatch frees the slot
+      finish_client(now, slot, ErrorKind::kTimeout);
+      return;
+    case Stage::kInLbQueue:  // leaves the balancer's queue; the entry is dropped when reached
+      finish_client(now, slot, ErrorKind::kTimeout);
+      --instances_[request.instance].queued_live;
+      return;
+    case Stage::kAtServer:
+      // The client gives up; the server keeps the work (queued or in service): wasted work.
+      instances_[request.instance].strategy->on_response(request.server, now - request.arrival,
+                                                         now);
+      finish_client(now, slot, ErrorKind::kTimeout);
+      release_outstanding(now, slot);
+      return;
+  }
+}
+
+void Simulation::handle_lb_queue_timeout(SimTime now, std::uint32_t slot,
+                                         std::uint32_t generation) {
+  Request& request = requests_[slot];
+  if (request.generation != generation || !request.client_waiting ||
+      request.stage != Stage::kInLbQueue) {
+    return;
+  }
+  finish_client(now, slot, ErrorKind::kLbQueueTimeout);
+  --instances_[request.instance].queued_live;
+}
+
+void Simulation::handle_deferred_dispatch(SimTime now, std::uint32_t slot,
+                                          std::uint32_t generation) {
+  Request& request = requests_[slot];
+  if (request.generation != generation) return;
+  if (!request.client_waiting) {  // timed out while waiting for the reconnection
+    free_request(slot);
+    return;
+  }
+  route_l4(now, slot);
+}
+
+void Simulation::handle_connection_close(SimTime now, std::uint32_t user,
+                                         std::uint32_t generation) {
+  if (connection_generation_[user] != generation) return;
+  const std::uint32_t server = connection_server_[user];
+  if (server == kNoServer) return;
+  change_outstanding(connection_instance_[user], server, -1);
+  connection_server_[user] = kNoServer;
+  ++connection_generation_[user];
+  reconnect_at_[user] = now + config_.balancer.reconnect_backoff_ns;
+}
+
+// ---- fleet state -------------------------------------------------------------------------------
+
+void Simulation::change_outstanding(std::uint32_t instance, std::uint32_t server,
+                                    std::int32_t delta) {
+  Instance& in = instances_[instance];
+  in.outstanding[server] =
+      static_cast<std::uint32_t>(static_cast<std::int64_t>(in.outstanding[server]) + delta);
+  if (!global_view_) in.strategy->on_load_change(server, in.outstanding[server]);
+  if (any_max_connections_) recompute_eligibility(instance, server);
+}
+
+void Simulation::recompute_eligibility(std::uint32_t instance, std::uint32_t server) {
+  Instance& in = instances_[instance];
+  const std::uint32_t cap = max_connections_[server];
+  const std::uint8_t eligible =
+      (available_[server] != 0 && (cap == 0 || in.outstanding[server] < cap)) ? 1 : 0;
+  if (eligible != in.eligible[server]) {
+    in.eligible[server] = eligible;
+    in.eligible_count += eligible != 0 ? 1 : -1;
+  }
+}
+
+void Simulation::server_state_changed(SimTime now, std::uint32_t server_index) {
+  const Server& server = servers_[server_index];
+  const auto queued = static_cast<std::int64_t>(server.queue.size());
+  observer_->on_server_state(now, server_index, server.busy, queued);
+  if (global_view_) {
+    const auto load = static_cast<std::uint32_t>(server.busy + queued);
+    global_load_[server_index] = load;
+    if (config_.balancer.view_refresh_ns == 0) {
+      for (Instance& in : instances_) in.strategy->on_load_change(server_index, load);
+    }
+  }
+}
+
+void Simulation::handle_view_refresh(SimTime now) {
+  // Every instance sees the same snapshot, as from a shared load report or a control plane that
+  // polls the servers: between refreshes they all chase the same "least loaded" servers.
+  for (std::uint32_t s = 0; s < view_load_.size(); ++s) {
+    if (view_load_[s] != global_load_[s]) {
+      view_load_[s] = global_load_[s];
+      for (Instance& in : instances_) in.strategy->on_load_change(s, view_load_[s]);
+    }
+  }
+  events_.schedule(now + config_.balancer.view_refresh_ns, kViewRefresh, 0, 0);
+}
+
+void Simulation::set_available(std::uint32_t server, bool available) {
+  const std::uint8_t value = available ? 1 : 0;
+  if (available_[server] == value) return;
+  available_[server] = value;
+  available_count_ += available ? 1 : -1;
+  if (any_max_connections_) {
+    for (std::uint32_t i = 0; i < instances_.size(); ++i) recompute_eligibility(i, server);
+  }
+}
+
+void Simulation::handle_group_join(SimTime now, std::uint32_t group) {
+  const SlowStartConfig& slow_start = config_.balancer.slow_start;
+  std::uint32_t joined = 0;
+  for (std::uint32_t s = 0; s < servers_.size(); ++s) {
+    if (server_group_[s] != group || available_[s] != 0) continue;
+    joined_at_[s] = now;
+    set_available(s, true);
+    if (slow_start.mode != SlowStartMode::kOff) {
+      ++ramping_;
+      refresh_effective_weight(s, now);
+    }
+    ++joined;
+  }
+  notify_fleet_change();
+  observer_->on_log(now, "servers_join", config_.servers[group].group,
+                    std::to_string(joined) + " servers join the fleet");
+  if (slow_start.mode != SlowStartMode::kOff && joined > 0) {
+    events_.schedule(now + slow_start.update_ns, kSlowStartTick, 0, 0);
+  }
+}
+
+double Simulation::slow_start_factor(SimTime since_join) const {
+  const SlowStartConfig& slow_start = config_.balancer.slow_start;
+  if (slow_start.mode == SlowStartMode::kOff || since_join >= slow_start.window_ns) return 1.0;
+  const double progress =
+      static_cast<double>(since_join) / static_cast<double>(slow_start.window_ns);
+  switch (slow_start.mode) {
+    case SlowStartMode::kEnvoy:
+      // Envoy slow_start.rst: weight x max(min_weight_percent, time_factor^(1/aggression)).
+      return std::max(slow_start.min_weight_fraction,
+                      std::pow(progress, 1.0 / slow_start.aggression));
+    case SlowStartMode::kHaproxy:
+      // HAProxy `slowstart`: a linear ramp from 1% to 100% of the weight.
+      return std::max(0.01, progress);
+    case SlowStartMode::kOff:
+      break;
+  }
+  return 1.0;
+}
+
+void Simulation::refresh_effective_weight(std::uint32_t server, SimTime now) {
+  const SimTime since =
+      joined_at_[server] == kTimeNever || joined_at_[server] == 0 ? kTimeNever
+                                                                  : now - joined_at_[server];
+  const double weight = base_weights_[server] * slow_start_factor(since);
+  if (weight != weights_[server]) {
+    weights_[server] = weight;
+    ++weights_version_;
+  }
+}
+
+void Simulation::handle_slow_start_tick(SimTime now) {
+  std::uint32_t still_ramping = 0;
+  const SimTime window = config_.balancer.slow_start.window_ns;
+  for (std::uint32_t s = 0; s < servers_.size(); ++s) {
+    if (joined_at_[s] == kTimeNever || joined_at_[s] == 0) continue;
+    if (now - joined_at_[s] <= window + config_.balancer.slow_start.update_ns) {
+      refresh_effective_weight(s, now);
+      if (now - joined_at_[s] < window) ++still_ramping;
+    }
+  }
+  ramping_ = still_ramping;
+  if (ramping_ > 0) {
+    events_.schedule(now + config_.balancer.slow_start.update_ns, kSlowStartTick, 0, 0);
+  }
+}
+
+void Simulation::set_weight(std::uint32_t server, double weight) {
+  if (server >= servers_.size() || !(weight > 0.0) || !std::isfinite(weight)) {
+    throw std::invalid_argument("set_weight: bad server or weight");
+  }
+  base_weights_[server] = weight;
+  refresh_effective_weight(server, events_.now());
+}
+
+}  // namespace lbsim

@@ -1,0 +1,208 @@
+#pragma once
+// One run of the model: workload -> balancer instances -> servers, driven by the event queue.
+// An ordinary object with no globals: several can run side by side in one process (replications
+// on threads). Build with a validated SimulationConfig; attach an Observer; run().
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/core/distributions.hpp"
+#include "sim/core/event_queue.hpp"
+#include "sim/core/ring_queue.hpp"
+#include "sim/core/rng.hpp"
+#include "sim/model/config.hpp"
+#include "sim/model/observer.hpp"
+#include "sim/model/strategy.hpp"
+#include "sim/model/workload.hpp"
+
+namespace lbsim {
+
+// Static facts about one server, for outputs.
+struct ServerInfo {
+  std::string name;  // "<group>-<index within group>"
+  std::string group;
+  std::int32_t workers = 1;
+  double speed = 1.0;
+};
+
+struct RunStats {
+  std::uint64_t events = 0;    // events popped and handled
+  std::uint64_t arrivals = 0;  // requests generated (whole run, warmup included)
+  double wall_s = 0.0;
+  SimTime end_time = 0;
+};
+
+struct Progress {
+  SimTime now = 0;
+  SimTime end = 0;
+  std::uint64_t events = 0;
+  double wall_s = 0.0;
+};
+
+class Simulation {
+ public:
+  // Throws std::invalid_argument on a configuration the loader should have rejected.
+  explicit Simulation(SimulationConfig config);
+  ~Simulation();
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  // Not owned; must outlive run(). Without one, observations are dropped.
+  void set_observer(Observer* observer);
+  // Called about every `every_events` events and once at the end.
+  void set_progress(std::function<void(const Progress&)> callback,
+                    std::uint64_t every_events = 1u << 20);
+
+  // Runs from time 0 to warmup + duration. Call once.
+  RunStats run();
+
+  // Changes a server's configured weight now (its effective weight also reflects slow start).
+  // Strategies see it at their next pick, with their own semantics (Envoy EDF applies it when
+  // the host is next re-queued). Callable before run() and from timeline actions.
+  void set_weight(std::uint32_t server, double weight);
+
+  [[nodiscard]] const SimulationConfig& config() const { return config_; }
+  [[nodiscard]] const std::vector<ServerInfo>& servers() const { return server_info_; }
+  [[nodiscard]] std::uint64_t user_population() const { return user_population_; }
+  [[nodiscard]] SimTime end_time() const { return config_.warmup_ns + config_.duration_ns; }
+  [[nodiscard]] std::span<const double> effective_weights() const { return weights_; }
+
+ private:
+  enum EventKind : std::uint8_t {
+    kArrival = 1,
+    kDeparture,         // a = request slot
+    kTimeout,           // a = request slot, b = generation (client per-attempt timeout)
+    kLbQueueTimeout,    // a = request slot, b = generation
+    kDeferredDispatch,  // a = request slot, b = generation (L4: waits for its reconnection)
+    kConnectionClose,   // a = user, b = connection generation (L4 lifetime)
+    kViewRefresh,       // stale global view snapshot
+    kGroupJoin,         // a = group index
+    kSlowStartTick,
+  };
+
+  enum class Stage : std::uint8_t { kNew, kInLbQueue, kAtServer };
+
+  struct Request {
+    SimTime arrival = 0;
+    SimTime service_start = 0;
+    double demand_s = 0.0;
+    std::uint64_t user = 0;
+    std::uint32_t server = 0;
+    std::uint32_t generation = 0;
+    std::uint32_t instance = 0;
+    bool client_waiting = false;
+    bool counted = false;  // holds one of its instance's outstanding slots for `server` (L7)
+    Stage stage = Stage::kNew;
+  };
+
+  struct Server {
+    std::int32_t workers = 1;
+    std::int32_t busy = 0;
+    std::int64_t queue_limit = kUnlimitedQueue;
+    double ns_per_demand_s = 1e9;  // 1e9 / speed
+    RingQueue<std::uint32_t> queue;
+  };
+
+  struct Instance {
+    std::unique_ptr<Strategy> strategy;
+    std::vector<std::uint32_t> outstanding;  // L7: requests in flight; L4: open connections
+    std::vector<std::uint8_t> eligible;      // available and below max_connections
+    std::uint32_t eligible_count = 0;
+    RingQueue<std::uint32_t> queue;          // balancer-side queue (request slots)
+    std::uint32_t queued_live = 0;           // entries in `queue` whose client still waits
+    Rng rng{0};
+  };
+
+  // Event handlers.
+  void handle_arrival(SimTime now);
+  void handle_departure(SimTime now, std::uint32_t slot);
+  void handle_timeout(SimTime now, std::uint32_t slot, std::uint32_t generation);
+  void handle_lb_queue_timeout(SimTime now, std::uint32_t slot, std::uint32_t generation);
+  void handle_deferred_dispatch(SimTime now, std::uint32_t slot, std::uint32_t generation);
+  void handle_connection_close(SimTime now, std::uint32_t user, std::uint32_t generation);
+  void handle_view_refresh(SimTime now);
+  void handle_group_join(SimTime now, std::uint32_t group);
+  void handle_slow_start_tick(SimTime now);
+
+  // Request routing.
+  void route(SimTime now, std::uint32_t slot);                // L7 or L4, after arrival
+  void route_l4(SimTime now, std::uint32_t slot);
+  std::uint32_t pick(SimTime now, std::uint32_t instance, std::uint64_t user);
+  void send_to_server(SimTime now, std::uint32_t slot, std::uint32_t server);
+  void start_service(SimTime now, std::uint32_t server_index, std::uint32_t slot);
+  void finish_client(SimTime now, std::uint32_t slot, ErrorKind error);
+  void release_outstanding(SimTime now, std::uint32_t slot);  // L7 in-flight slot returned
+  void drain_lb_queue(SimTime now, std::uint32_t instance, std::uint32_t server);
+
+  // Bookkeeping.
+  void change_outstanding(std::uint32_t instance, std::uint32_t server, std::int32_t delta);
+  void server_state_changed(SimTime now, std::uint32_t server);
+  void set_available(std::uint32_t server, bool available);
+  void recompute_eligibility(std::uint32_t instance, std::uint32_t server);
+  void notify_fleet_change();
+  [[nodiscard]] double slow_start_factor(SimTime since_join) const;
+  void refresh_effective_weight(std::uint32_t server, SimTime now);
+  std::uint32_t allocate_request();
+  void free_request(std::uint32_t slot);
+  void schedule_next_arrival();
+  [[nodiscard]] BackendView view_for(std::uint32_t instance) const;
+  [[nodiscard]] std::uint32_t instance_for(std::uint64_t user);
+
+  SimulationConfig config_;
+  EventQueue events_;
+  EventQueue::LaneId arrival_lane_ = 0;
+  EventQueue::LaneId timeout_lane_ = 0;
+  EventQueue::LaneId lb_queue_lane_ = 0;
+  EventQueue::LaneId connection_lane_ = 0;
+  Observer null_observer_;
+  Observer* observer_ = &null_observer_;
+  std::function<void(const Progress&)> progress_;
+  std::uint64_t progress_every_ = 1u << 20;
+
+  ArrivalSource arrivals_;
+  UserPicker users_;
+  Distribution service_;
+  Rng service_rng_;
+  Rng instance_rng_;
+  Rng idle_report_rng_;
+  std::uint64_t user_population_ = 1;
+  Arrival pending_arrival_;
+
+  // Fleet.
+  std::vector<Server> servers_;
+  std::vector<ServerInfo> server_info_;
+  std::vector<std::string> server_names_;
+  std::vector<std::uint32_t> server_group_;
+  std::vector<double> base_weights_;
+  std::vector<double> weights_;  // effective: base x slow-start factor
+  std::uint64_t weights_version_ = 0;
+  std::vector<std::uint32_t> max_connections_;
+  bool any_max_connections_ = false;
+  std::vector<std::uint8_t> available_;
+  std::uint32_t available_count_ = 0;
+  std::vector<SimTime> joined_at_;  // kTimeNever until the server joins
+  std::uint32_t ramping_ = 0;       // servers still inside their slow-start window
+
+  // Balancer.
+  std::vector<Instance> instances_;
+  bool global_view_ = false;
+  std::vector<std::uint32_t> global_load_;  // busy + queued per server (always current)
+  std::vector<std::uint32_t> view_load_;    // what strategies see under the global view
+
+  // L4 connections, per user.
+  bool connection_mode_ = false;
+  std::vector<std::uint32_t> connection_server_;
+  std::vector<std::uint32_t> connection_generation_;
+  std::vector<std::uint32_t> connection_instance_;
+  std::vector<SimTime> reconnect_at_;
+
+  std::vector<Request> requests_;
+  std::vector<std::uint32_t> free_slots_;
+  RunStats stats_;
+  bool ran_ = false;
+};
+
+}  // namespace lbsim

@@ -1,0 +1,241 @@
+// Balancer machinery that does not depend on a particular strategy: instance selection, max
+// connections with the balancer-side queue, L4 connections, groups joining, slow start.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <set>
+
+#include "sim/analytic/queueing.hpp"
+#include "tests/model/harness.hpp"
+
+namespace lbsim::test {
+namespace {
+
+class OutcomeLog final : public Observer {
+ public:
+  void on_request_done(SimTime /*now*/, const RequestOutcome& outcome) override {
+    outcomes.push_back(outcome);
+  }
+  void on_dispatch(SimTime now, std::uint32_t server) override { dispatches.emplace_back(now, server); }
+  std::vector<RequestOutcome> outcomes;
+  std::vector<std::pair<SimTime, std::uint32_t>> dispatches;
+};
+
+OutcomeLog log_run(const SimulationConfig& config) {
+  Simulation simulation(config);
+  OutcomeLog log;
+  simulation.set_observer(&log);
+  (void)simulation.run();
+  return log;
+}
+
+int error_index(ErrorKind kind) { return static_cast<int>(kind); }
+
+}  // namespace
+
+TEST_CASE("instance selection: by user hash a user always reaches the same instance") {
+  auto c = fleet_config(500.0, exponential_s(0.005), 4, 2, kUnlimitedQueue, 0.0, 10.0,
+                        "round_robin");
+  c.workload.users = 50;
+  c.balancer.instances = 4;
+  c.balancer.instance_selection = InstanceSelection::kUserHash;
+  std::map<std::uint64_t, std::set<std::uint32_t>> instances_of;
+  std::set<std::uint32_t> used;
+  for (const auto& o : log_run(c).outcomes) {
+    instances_of[o.user].insert(o.instance);
+    used.insert(o.instance);
+  }
+  REQUIRE(instances_of.size() == 50);
+  for (const auto& [user, instances] : instances_of) CHECK(instances.size() == 1);
+  CHECK(used.size() == 4);  // 50 users spread over all 4 instances
+
+  c.balancer.instance_selection = InstanceSelection::kRandom;
+  std::size_t spread = 0;
+  std::map<std::uint64_t, std::set<std::uint32_t>> random_of;
+  for (const auto& o : log_run(c).outcomes) random_of[o.user].insert(o.instance);
+  for (const auto& [user, instances] : random_of) spread += instances.size() > 1 ? 1 : 0;
+  CHECK(spread == 50);  // ~100 requests per user over 4 instances: every user sees several
+}
+
+TEST_CASE("max_connections: a balancer-side FIFO in front of one worker behaves as M/M/1") {
+  // One server, one worker, max_connections 1: requests wait in the balancer's queue instead of
+  // the server's. Same FIFO order, so every response time is identical to the run without the
+  // cap (the same seed gives the same arrivals and demands).
+  auto plain = fleet_config(80.0, exponential_s(0.010), 1, 1, kUnlimitedQueue, 10.0, 200.0);
+  auto capped = plain;
+  capped.servers[0].max_connections = 1;
+  capped.balancer.queue_timeout_ns = 3600 * kSecond;
+  const auto a = run_config(plain);
+  const auto b = run_config(capped);
+  CHECK(a.totals.completed == b.totals.completed);
+  CHECK(a.latency_mean_s == b.latency_mean_s);
+  CHECK(b.totals.failed == 0);
+  CHECK(a.wait_mean_s > 0.02);  // the run really queues (M/M/1 Wq = 40 ms)
+}
+
+TEST_CASE("max_connections with a balancer queue limit: M/M/1/K blocking") {
+  // Capacity = 1 in service + 3 in the balancer's queue: M/M/1/4 at rho = 1.2. Blocked requests
+  // fail as lb_queue_full. 10 replications, 4 standard errors (see long_theory_test.cpp).
+  const double lambda = 120.0;
+  auto c = fleet_config(lambda, exponential_s(0.010), 1, 1, kUnlimitedQueue, 5.0,
+                        200.0 * test_scale());
+  c.servers[0].max_connections = 1;
+  c.balancer.queue_limit = 3;
+  c.balancer.queue_timeout_ns = 3600 * kSecond;
+  const auto blocked = replicate(10, [&](std::uint64_t r) {
+    auto cr = c;
+    cr.replication = r;
+    const auto out = run_config(cr);
+    CHECK(out.totals.failed == out.totals.by_error[error_index(ErrorKind::kLbQueueFull)]);
+    return static_cast<double>(out.totals.failed) / static_cast<double>(out.totals.offered);
+  });
+  const double exact = analytic::mmck(1, 4, lambda, 100.0).blocking_probability;
+  INFO("blocking " << blocked.mean << " +- " << blocked.standard_error << ", exact " << exact);
+  CHECK(std::abs(blocked.mean - exact) <= 4 * blocked.standard_error);
+  CHECK(blocked.standard_error < 0.02 * exact / std::sqrt(test_scale()));
+}
+
+TEST_CASE("max_connections: requests that wait past queue_timeout fail lb_queue_timeout") {
+  // Deterministic: arrivals every 10 ms, service 25 ms, one connection slot. The balancer queue
+  // grows by 1.5 requests per 25 ms; with a 100 ms queue timeout, requests whose wait would
+  // exceed 100 ms leave the queue with lb_queue_timeout, and the others are served in order.
+  DistributionConfig d;
+  d.kind = DistributionKind::kDeterministic;
+  d.mean_s = 0.025;
+  auto c = fleet_config(100.0, d, 1, 1, kUnlimitedQueue, 0.0, 20.0);
+  c.workload.arrivals = ArrivalProcess::kDeterministic;
+  c.servers[0].max_connections = 1;
+  c.balancer.queue_timeout_ns = 100 * kMillisecond;
+  const auto log = log_run(c);
+  std::uint64_t timeouts = 0;
+  std::uint64_t completed = 0;
+  for (const auto& o : log.outcomes) {
+    if (o.error == ErrorKind::kLbQueueTimeout) {
+      ++timeouts;
+      CHECK(o.end - o.arrival == 100 * kMillisecond);
+    } else {
+      CHECK(o.error == ErrorKind::kNone);
+      ++completed;
+      CHECK(o.end - o.arrival <= 125 * kMillisecond);  // waited <= 100 ms, then 25 ms service
+    }
+  }
+  // The server is never idle after the start, so it completes one request per 25 ms.
+  CHECK(completed == doctest::Approx(20.0 / 0.025).epsilon(0.01));
+  CHECK(timeouts == doctest::Approx(2000 - 800).epsilon(0.01));
+}
+
+TEST_CASE("L4: connections keep a scale-out misbalance that L7 corrects at once") {
+  // 5 servers; 5 more join at 60 s. 200 users send 400/s in total, so by 60 s every user holds a
+  // connection to one of the first 5 servers. Under L4 (no connection lifetime) the newcomers
+  // receive nothing; under L7 round robin they take half the traffic at once.
+  auto c = fleet_config(400.0, exponential_s(0.010), 5, 2, kUnlimitedQueue, 70.0, 60.0,
+                        "round_robin");
+  c.workload.users = 200;
+  ServerGroupConfig late = c.servers[0];
+  late.group = "late";
+  late.join_at_ns = 60 * kSecond;
+  c.servers.push_back(late);
+
+  auto l7 = run_config(c);
+  c.balancer.unit = BalancingUnit::kConnection;
+  auto l4 = run_config(c);
+  // Measured from 70 s: L7 gives every server 40/s x 10 ms / 2 workers = 0.2; L4 leaves the
+  // newcomers idle and the first five at 0.4.
+  for (int s = 0; s < 10; ++s) CHECK(l7.totals.utilization[s] == doctest::Approx(0.2).epsilon(0.15));
+  for (int s = 0; s < 5; ++s) CHECK(l4.totals.utilization[s] == doctest::Approx(0.4).epsilon(0.15));
+  for (int s = 5; s < 10; ++s) CHECK(l4.totals.utilization[s] == 0.0);
+
+  // A connection lifetime of 10 s makes clients reconnect, through the balancer: after a few
+  // lifetimes the L4 fleet is even again.
+  c.balancer.connection_lifetime_ns = 10 * kSecond;
+  auto recycled = run_config(c);
+  for (int s = 5; s < 10; ++s) {
+    CHECK(recycled.totals.utilization[s] == doctest::Approx(0.2).epsilon(0.25));
+  }
+}
+
+TEST_CASE("L4: a request during reconnect backoff waits for the new connection") {
+  DistributionConfig d;
+  d.kind = DistributionKind::kDeterministic;
+  d.mean_s = 0.001;
+  auto c = fleet_config(1000.0, d, 4, 4, kUnlimitedQueue, 0.0, 10.0, "round_robin");
+  c.workload.users = 10;
+  c.balancer.unit = BalancingUnit::kConnection;
+  c.balancer.connection_lifetime_ns = 1 * kSecond;
+  c.balancer.reconnect_backoff_ns = 50 * kMillisecond;
+  const auto log = log_run(c);
+  SimTime longest = 0;
+  std::uint64_t delayed = 0;
+  for (const auto& o : log.outcomes) {
+    CHECK(o.error == ErrorKind::kNone);
+    longest = std::max(longest, o.end - o.arrival);
+    if (o.end - o.arrival > 2 * kMillisecond) ++delayed;
+  }
+  // A request arriving just after its connection closed waits the whole backoff.
+  CHECK(longest > 45 * kMillisecond);
+  CHECK(longest <= 52 * kMillisecond);
+  // Each user's connection is down 50 ms in every 1.05 s: ~4.8% of requests wait.
+  CHECK(static_cast<double>(delayed) / static_cast<double>(log.outcomes.size()) ==
+        doctest::Approx(0.05 / 1.05).epsilon(0.2));
+}
+
+TEST_CASE("join_at: a group receives nothing before it joins") {
+  auto c = fleet_config(200.0, exponential_s(0.010), 2, 1, kUnlimitedQueue, 0.0, 20.0, "random");
+  ServerGroupConfig late = c.servers[0];
+  late.group = "late";
+  late.join_at_ns = 10 * kSecond;
+  c.servers.push_back(late);
+  const auto log = log_run(c);
+  std::uint64_t late_before = 0, late_after = 0;
+  for (const auto& [t, server] : log.dispatches) {
+    if (server >= 2) (t < 10 * kSecond ? late_before : late_after)++;
+  }
+  CHECK(late_before == 0);
+  // 2 of the 4 servers after 10 s: binomial, mean 1000 of ~2000 arrivals, sd ~ 22.
+  CHECK(late_after == doctest::Approx(1000).epsilon(0.1));
+}
+
+TEST_CASE("slow start: effective weight follows Envoy's and HAProxy's ramps") {
+  auto c = fleet_config(50.0, exponential_s(0.010), 2, 1, kUnlimitedQueue, 0.0, 35.0, "random");
+  ServerGroupConfig late = c.servers[0];
+  late.group = "late";
+  late.count = 1;
+  late.weight = 4.0;
+  late.join_at_ns = 10 * kSecond;
+  c.servers.push_back(late);
+  c.balancer.slow_start.window_ns = 60 * kSecond;
+  c.balancer.slow_start.update_ns = 1 * kSecond;
+
+  SUBCASE("envoy, aggression 2: 4 x max(0.1, (t/60)^(1/2)) at t = 24 s") {
+    c.balancer.slow_start.mode = SlowStartMode::kEnvoy;
+    c.balancer.slow_start.aggression = 2.0;
+    Simulation simulation(c);
+    (void)simulation.run();
+    // The last update before the end (35 s) ran at 34 s, 24 s after joining.
+    CHECK(simulation.effective_weights()[2] == doctest::Approx(4.0 * std::sqrt(24.0 / 60.0)));
+    CHECK(simulation.effective_weights()[0] == 1.0);
+  }
+  SUBCASE("envoy: the minimum weight holds early in the window") {
+    c.balancer.slow_start.mode = SlowStartMode::kEnvoy;
+    c.balancer.slow_start.aggression = 1.0;
+    c.balancer.slow_start.min_weight_fraction = 0.5;
+    Simulation simulation(c);
+    (void)simulation.run();
+    CHECK(simulation.effective_weights()[2] == doctest::Approx(4.0 * 0.5));  // 24/60 < 0.5
+  }
+  SUBCASE("haproxy: linear, 4 x 24/60") {
+    c.balancer.slow_start.mode = SlowStartMode::kHaproxy;
+    Simulation simulation(c);
+    (void)simulation.run();
+    CHECK(simulation.effective_weights()[2] == doctest::Approx(4.0 * 24.0 / 60.0));
+  }
+  SUBCASE("after the window the full weight applies") {
+    c.balancer.slow_start.mode = SlowStartMode::kHaproxy;
+    c.balancer.slow_start.window_ns = 10 * kSecond;
+    Simulation simulation(c);
+    (void)simulation.run();
+    CHECK(simulation.effective_weights()[2] == 4.0);
+  }
+}
+
+}  // namespace lbsim::test
