@@ -58,7 +58,9 @@ class Strategy {
   // A server index with available[i] == 1, or kNoServer when none is available.
   [[nodiscard]] virtual std::uint32_t pick(const BackendView& view, const PickRequest& request,
                                            Rng& rng) = 0;
-  // Membership, availability or weights changed (not called per request).
+  // Membership or availability changed (not called per request, nor for a server reaching its
+  // max_connections: check view.available at pick time). Weight changes are signalled by
+  // view.weights_version instead.
   virtual void on_fleet_change(const BackendView& /*view*/) {}
   // A response (success or failure) came back from `server` after `rtt` (for latency-aware
   // strategies).

@@ -1,6 +1,12 @@
 // The strategy registry: one line per strategy. Order is the order shown in --help and errors.
+#include "sim/model/strategies/least_request.hpp"
+#include "sim/model/strategies/maglev.hpp"
 #include "sim/model/strategies/random.hpp"
+#include "sim/model/strategies/ring_hash.hpp"
 #include "sim/model/strategies/round_robin.hpp"
+#include "sim/model/strategies/source_hash.hpp"
+#include "sim/model/strategies/sticky.hpp"
+#include "sim/model/strategies/weighted_round_robin.hpp"
 #include "sim/model/strategy.hpp"
 
 namespace lbsim {
@@ -8,7 +14,13 @@ namespace lbsim {
 const std::vector<StrategyInfo>& strategy_catalog() {
   static const std::vector<StrategyInfo> catalog = {
       round_robin_info(),
+      weighted_round_robin_info(),
       random_info(),
+      least_request_info(),
+      ring_hash_info(),
+      maglev_info(),
+      source_hash_info(),
+      sticky_info(),
   };
   return catalog;
 }

@@ -1,0 +1,53 @@
+#pragma once
+// Envoy's least request balancer (envoyproxy/envoy source/extensions/load_balancing_policies/
+// least_request/least_request_lb.cc, on EdfLoadBalancerBase in common/load_balancer_impl.cc).
+//
+// Equal weights (among the servers available at the last on_fleet_change): power of d choices
+// (Mitzenmacher, "The Power of Two Choices in Randomized Load Balancing", 2001). Draw `choices`
+// servers uniformly *with replacement*; a later draw replaces the candidate only if it has
+// strictly fewer outstanding requests, so ties keep the first draw. choices >= n is still random
+// draws, not a scan: with loads (0, 5) and d = 2 the busy server is picked with probability 1/4.
+//
+// Unequal weights: the EDF schedule (EdfScheduler) on weight / (outstanding + 1)^bias, each
+// server's value computed when it is (re)queued, i.e. when it was last picked, not at the current
+// pick; that is why this mode never fully drains a busy server (Envoy's own caveat). bias 0 is
+// plain weighted round robin; bias 1 (the default) divides by outstanding + 1. The schedule is
+// rebuilt in on_fleet_change with a per-instance random number of emulated pre-picks (Envoy's
+// seed_). Newer Envoy also uses EDF for equal weights when active_request_bias is set explicitly;
+// options here always carry a value, so we follow the rule of the equal/unequal weights only.
+#include <cstdint>
+#include <vector>
+
+#include "sim/model/strategies/edf_scheduler.hpp"
+#include "sim/model/strategy.hpp"
+
+namespace lbsim {
+
+[[nodiscard]] StrategyInfo least_request_info();
+
+class LeastRequestStrategy final : public Strategy {
+ public:
+  // choices >= 1; active_request_bias >= 0; `seed` = Envoy's per-LB random seed (EDF pre-picks).
+  LeastRequestStrategy(std::uint32_t choices, double active_request_bias,
+                       std::uint32_t server_count, std::uint64_t seed);
+  std::uint32_t pick(const BackendView& view, const PickRequest& request, Rng& rng) override;
+  void on_fleet_change(const BackendView& view) override;
+
+  // True when the last rebuild found unequal weights (EDF mode).
+  [[nodiscard]] bool weighted() const { return !equal_weights_; }
+
+ private:
+  [[nodiscard]] double host_weight(const BackendView& view, std::uint32_t server) const;
+  void rebuild(const BackendView& view);
+  std::uint32_t pick_once(const BackendView& view, Rng& rng);
+
+  std::uint32_t choices_;
+  double bias_;
+  std::uint64_t seed_;
+  std::vector<std::uint32_t> available_;  // healthy hosts of the last rebuild, fleet order
+  bool equal_weights_ = true;
+  bool built_ = false;
+  EdfScheduler scheduler_;
+};
+
+}  // namespace lbsim
