@@ -32,7 +32,9 @@ struct BackendView {
   // Current effective weights: configured weight x slow-start factor; > 0.
   std::span<const double> weight;
   // Per-server connection cap of this instance (HAProxy maxconn); 0 = unlimited. A server at its
-  // cap is still `available`: the model queues at the balancer when the pick is full.
+  // cap shows as unavailable (available[i] == 0) to this instance until a slot frees, without an
+  // on_fleet_change call: strategies check `available` at pick time. When every server is
+  // capped, the model queues the request at the balancer.
   std::span<const std::uint32_t> max_connections;
   std::span<const std::uint8_t> available;  // 1 = may receive traffic now
   std::uint32_t available_count = 0;

@@ -1,0 +1,61 @@
+#pragma once
+// Power of two choices on peak-EWMA cost, as linkerd2-proxy (linkerd/pool/p2c: two distinct
+// random endpoints, the first kept when costs tie) over tower's PeakEwma load
+// (tower/src/load/peak_ewma.rs, derived from Finagle's PeakEwma.scala).
+//
+// Per server, an RTT estimate: a response slower than the estimate replaces it outright (the
+// "peak"); a faster one pulls it down with weight w = exp(-elapsed / decay), estimate =
+// estimate * w + rtt * (1 - w), where elapsed is the time since the estimate was last touched.
+// Reading a server's cost also touches it, decaying the estimate toward 0 (an update with rtt 0),
+// as tower's load() and Finagle's get() do: a server nobody hears from looks cheaper over time,
+// so it is probed again. Cost = estimate * (outstanding + 1).
+//
+// Unmeasured servers follow linkerd, not Finagle: they start at `default_rtt` (linkerd's 30 ms),
+// stamped at time 0, and decay like any estimate. (Finagle starts at 0 and adds a huge penalty
+// when such a server has requests pending, which makes the first probe of a new host exclusive.)
+// Estimates survive availability changes, as a linkerd endpoint that is not ready keeps its
+// PeakEwma state.
+//
+// Cost: O(1) per pick while most servers are available (candidates are listed in
+// on_fleet_change; a draw on a server the view hides at pick time, e.g. at its max_connections,
+// is redrawn, and after 8 misses an exact O(n) draw takes over).
+#include <cstdint>
+#include <vector>
+
+#include "sim/model/strategy.hpp"
+
+namespace lbsim {
+
+[[nodiscard]] StrategyInfo peak_ewma_info();
+
+class PeakEwmaStrategy final : public Strategy {
+ public:
+  PeakEwmaStrategy(std::uint32_t server_count, double default_rtt_ns, double decay_ns);
+
+  std::uint32_t pick(const BackendView& view, const PickRequest& request, Rng& rng) override;
+  void on_fleet_change(const BackendView& view) override;
+  void on_response(std::uint32_t server, SimTime rtt, SimTime now) override;
+
+  // The estimate as last stored (ns) and when (for tests and diagnostics); reading it does not
+  // decay it.
+  [[nodiscard]] double rtt_estimate_ns(std::uint32_t server) const { return estimate_ns_[server]; }
+  [[nodiscard]] SimTime estimate_updated_at(std::uint32_t server) const {
+    return updated_at_[server];
+  }
+
+ private:
+  void resize(std::size_t server_count);
+  // tower's RttEstimate::update: peak replaces, otherwise time-weighted decay toward rtt_ns.
+  void observe(std::uint32_t server, double rtt_ns, SimTime now);
+  [[nodiscard]] double cost(std::uint32_t server, std::uint32_t outstanding, SimTime now);
+
+  double default_rtt_ns_;
+  double decay_ns_;
+  std::vector<double> estimate_ns_;
+  std::vector<SimTime> updated_at_;
+  // Servers available at the last fleet change or then at their cap; availability is checked
+  // at pick time.
+  std::vector<std::uint32_t> candidates_;
+};
+
+}  // namespace lbsim
