@@ -1,0 +1,1061 @@
+#include "sim/scenario/scenario.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+#include "sim/core/distributions.hpp"
+#include "sim/scenario/csv_reader.hpp"
+#include "sim/scenario/fleet.hpp"
+#include "sim/scenario/trace.hpp"
+#include "sim/scenario/yaml_tree.hpp"
+
+namespace lbsim {
+namespace {
+
+using yaml::MapEntry;
+using yaml::Node;
+using yaml::NodeKind;
+using KeyList = std::vector<std::string>;
+
+constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
+constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
+
+std::string join(const KeyList& names) {
+  std::string out;
+  for (const std::string& name : names) out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
+std::string child(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+// Seconds as the double nearest ns / 1e9 (to_seconds multiplies by 1e-9, which can be one ulp
+// off): a config written "20ms" then holds exactly the double 0.02.
+double seconds_of(SimTime ns) {
+  return static_cast<double>(ns) / 1e9;
+}
+
+std::string format_number(double value) {
+  std::ostringstream out;
+  out.precision(15);
+  out << value;
+  return out.str();
+}
+
+[[noreturn]] void fail(const SourceLocation& where, const std::string& path,
+                       const std::string& message) {
+  throw ConfigError(where, path.empty() ? message : path + ": " + message);
+}
+
+[[noreturn]] void fail(const Node& node, const std::string& path, const std::string& message) {
+  fail(node.where, path, message);
+}
+
+const Node& expect_map(const Node& node, const std::string& path, std::string_view what) {
+  if (node.kind != NodeKind::kMap) {
+    fail(node, path, "expected " + std::string(what) + "; got " + node.describe());
+  }
+  return node;
+}
+
+const Node& expect_list(const Node& node, const std::string& path, std::string_view what) {
+  if (node.kind != NodeKind::kList) {
+    fail(node, path, "expected " + std::string(what) + "; got " + node.describe());
+  }
+  return node;
+}
+
+void check_keys(const Node& map, const std::string& path, const KeyList& allowed,
+                const std::string& valid_for = "") {
+  for (const MapEntry& entry : map.entries) {
+    bool known = false;
+    for (const std::string& key : allowed) known = known || key == entry.key;
+    if (!known) {
+      throw ConfigError(entry.key_where, "unknown key \"" + entry.key + "\"" +
+                                             (path.empty() ? "" : " in " + path) + "; valid keys" +
+                                             valid_for + ": " + join(allowed));
+    }
+  }
+}
+
+const Node& require(const Node& map, const std::string& path, std::string_view key) {
+  const Node* node = map.find(key);
+  if (node == nullptr) {
+    throw ConfigError(map.where, "missing required key \"" + std::string(key) + "\"" +
+                                     (path.empty() ? "" : " in " + path));
+  }
+  return *node;
+}
+
+const SourceLocation& key_location(const Node& map, std::string_view key) {
+  for (const MapEntry& entry : map.entries) {
+    if (entry.key == key) return entry.key_where;
+  }
+  return map.where;
+}
+
+const std::string& scalar(const Node& node, const std::string& path, std::string_view expected) {
+  if (node.kind != NodeKind::kScalar) {
+    fail(node, path, "expected " + std::string(expected) + "; got " + node.describe());
+  }
+  return node.scalar;
+}
+
+// Runs `parse` on the node's text; its std::invalid_argument becomes a located ConfigError.
+template <class Parse>
+auto parse_at(const Node& node, const std::string& path, std::string_view expected, Parse parse) {
+  const std::string& text = scalar(node, path, expected);
+  try {
+    return parse(text);
+  } catch (const std::invalid_argument& error) {
+    fail(node, path, error.what());
+  }
+}
+
+std::string read_name(const Node& node, const std::string& path) {
+  const std::string& text = scalar(node, path, "a non-empty name");
+  if (text.empty()) fail(node, path, "expected a non-empty name; got \"\"");
+  return text;
+}
+
+SimTime read_duration(const Node& node, const std::string& path, bool positive) {
+  const SimTime value = parse_at(node, path, "a duration with a unit, e.g. 250ms",
+                                 [](const std::string& text) { return parse_duration(text); });
+  if (positive && value <= 0) fail(node, path, "expected a duration > 0; got " + node.describe());
+  return value;
+}
+
+double read_rate(const Node& node, const std::string& path, bool positive) {
+  const double value = parse_at(node, path, "a rate like 900/s",
+                                [](const std::string& text) { return parse_rate_per_s(text); });
+  if (positive && !(value > 0.0)) fail(node, path, "expected a rate > 0; got " + node.describe());
+  return value;
+}
+
+double read_number(const Node& node, const std::string& path, double lower, bool inclusive) {
+  return parse_at(
+      node, path,
+      std::string("a finite number ") + (inclusive ? ">= " : "> ") + format_number(lower),
+      [&](const std::string& text) { return parse_number_at_least(text, lower, inclusive); });
+}
+
+std::int64_t read_integer(const Node& node, const std::string& path, std::int64_t min,
+                          std::int64_t max) {
+  return parse_at(node, path, "an integer",
+                  [&](const std::string& text) { return parse_integer_in(text, min, max); });
+}
+
+bool read_bool(const Node& node, const std::string& path) {
+  const std::string& text = scalar(node, path, "true or false");
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  fail(node, path, "expected true or false; got " + node.describe());
+}
+
+// One of `choices` (exact spelling).
+std::string read_choice(const Node& node, const std::string& path, const KeyList& choices) {
+  const std::string expected = "one of " + join(choices);
+  const std::string& text = scalar(node, path, expected);
+  for (const std::string& choice : choices) {
+    if (text == choice) return text;
+  }
+  fail(node, path, "expected " + expected + "; got " + node.describe());
+}
+
+// s, ms, us or ns: the units of times stored in CSV files.
+SimTime read_csv_time_unit(const Node& node, const std::string& path) {
+  const std::string unit = read_choice(node, path, {"s", "ms", "us", "ns"});
+  return parse_time_unit_ns(unit);
+}
+
+struct ResolvedFile {
+  std::string path;     // to open
+  std::string display;  // in messages (the same, normalised)
+};
+
+ResolvedFile resolve_file(const Node& node, const std::string& path, const std::string& base_dir) {
+  const std::string& text = scalar(node, path, "a file path");
+  if (text.empty()) fail(node, path, "expected a file path; got \"\"");
+  std::filesystem::path file(text);
+  if (file.is_relative()) file = std::filesystem::path(base_dir) / file;
+  const std::string normal = file.lexically_normal().string();
+  return ResolvedFile{normal, normal};
+}
+
+// ---- workload ----------------------------------------------------------------------------------
+
+std::vector<RateChange> read_profile(const Node& node, const std::string& path,
+                                     double base_rate_per_s) {
+  expect_list(node, path, "a list of rate changes like {at: 10m, rate: 1800/s}");
+  std::vector<RateChange> profile;
+  SimTime previous_end_ns = -1;
+  const Node* previous_at = nullptr;
+  for (std::size_t i = 0; i < node.items.size(); ++i) {
+    const Node& item = node.items[i];
+    const std::string item_path = child(path, std::to_string(i));
+    expect_map(item, item_path, "a rate change like {at: 10m, rate: 1800/s}");
+    check_keys(item, item_path, {"at", "rate", "multiplier", "ramp"});
+    RateChange change;
+    const Node& at = require(item, item_path, "at");
+    change.at_ns = read_duration(at, child(item_path, "at"), false);
+    const Node* rate = item.find("rate");
+    const Node* multiplier = item.find("multiplier");
+    if ((rate == nullptr) == (multiplier == nullptr)) {
+      fail(item, item_path,
+           "expected exactly one of rate or multiplier; got " +
+               std::string(rate == nullptr ? "neither" : "both"));
+    }
+    if (rate != nullptr) {
+      change.target_rate_per_s = read_rate(*rate, child(item_path, "rate"), false);
+    } else {
+      change.target_rate_per_s =
+          read_number(*multiplier, child(item_path, "multiplier"), 0.0, true) * base_rate_per_s;
+    }
+    if (const Node* ramp = item.find("ramp")) {
+      change.ramp_ns = read_duration(*ramp, child(item_path, "ramp"), false);
+    }
+    if (previous_at != nullptr && change.at_ns < previous_end_ns) {
+      fail(at, child(item_path, "at"),
+           "expected a time at or after the end of the previous change (at " + previous_at->scalar +
+               " plus its ramp; changes are sorted and ramps may not "
+               "overlap); got " +
+               at.describe());
+    }
+    if (previous_at != nullptr && change.at_ns == profile.back().at_ns) {
+      fail(at, child(item_path, "at"),
+           "expected a time after the previous change's (" + previous_at->scalar + "); got " +
+               at.describe());
+    }
+    if (change.at_ns > kInt64Max - change.ramp_ns) {
+      fail(item, item_path, "expected at + ramp below 292 years");
+    }
+    previous_end_ns = change.at_ns + change.ramp_ns;
+    previous_at = &at;
+    profile.push_back(change);
+  }
+  return profile;
+}
+
+KeyList service_keys(DistributionKind kind) {
+  switch (kind) {
+    case DistributionKind::kExponential:
+    case DistributionKind::kDeterministic:
+      return {"dist", "mean"};
+    case DistributionKind::kUniform:
+    case DistributionKind::kLognormal:
+    case DistributionKind::kGamma:
+      return {"dist", "mean", "cv"};
+    case DistributionKind::kBoundedPareto:
+      return {"dist", "mean", "alpha", "max"};
+    case DistributionKind::kErlang:
+      return {"dist", "mean", "k"};
+    case DistributionKind::kEmpirical:
+      return {"dist", "file", "column", "unit", "mean"};
+  }
+  return {};
+}
+
+std::vector<double> read_empirical_samples(const Node& service, const std::string& path,
+                                           const std::string& base_dir, SimTime unit_ns) {
+  const Node& file_node = require(service, path, "file");
+  const ResolvedFile file = resolve_file(file_node, child(path, "file"), base_dir);
+  const Node& column_node = require(service, path, "column");
+  const std::string column_name = read_name(column_node, child(path, "column"));
+  csv::Reader reader(file.path, file.display, file_node.where, "empirical distribution CSV");
+  const int column = reader.column_index(column_name);
+  if (column < 0) {
+    fail(column_node, child(path, "column"),
+         "expected a column of " + file.display + " (" + reader.column_list() + "); got \"" +
+             column_name + "\"");
+  }
+  const auto index = static_cast<std::size_t>(column);
+  std::vector<double> samples;
+  while (reader.next()) {
+    try {
+      // value * unit_ns is exact for the usual short decimals, so "5" ms becomes the double
+      // nearest 0.005 s.
+      samples.push_back(parse_number_at_least(reader.cell(index), 0.0, false) *
+                        static_cast<double>(unit_ns) / 1e9);
+    } catch (const std::invalid_argument& error) {
+      throw ConfigError(reader.location(index), "column \"" + column_name + "\": " + error.what());
+    }
+  }
+  reader.require_rows();
+  return samples;
+}
+
+DistributionConfig read_service(const Node& node, const std::string& path,
+                                const std::string& base_dir) {
+  expect_map(node, path, "a service distribution like {dist: exponential, mean: 10ms}");
+  const Node& dist = require(node, path, "dist");
+  DistributionConfig config;
+  std::string kinds;
+  for (auto kind = static_cast<int>(DistributionKind::kExponential);
+       kind <= static_cast<int>(DistributionKind::kEmpirical); ++kind) {
+    kinds += (kinds.empty() ? "" : ", ") +
+             std::string(distribution_name(static_cast<DistributionKind>(kind)));
+  }
+  const std::string expected = "a distribution (one of " + kinds + ")";
+  const std::string& dist_name = scalar(dist, child(path, "dist"), expected);
+  try {
+    config.kind = parse_distribution_kind(dist_name);
+  } catch (const std::invalid_argument&) {
+    fail(dist, child(path, "dist"), "expected " + expected + "; got " + dist.describe());
+  }
+  const KeyList allowed = service_keys(config.kind);
+  check_keys(node, path, allowed, std::string(" for dist ") + distribution_name(config.kind));
+
+  const Node* mean = node.find("mean");
+  if (config.kind == DistributionKind::kEmpirical) {
+    const Node* unit = node.find("unit");
+    if (unit == nullptr && mean == nullptr) {
+      fail(node, path,
+           "expected unit (values are times) or mean (values are relative work) for dist "
+           "empirical; got neither");
+    }
+    // ns per value: 1e9 makes unitless values pass through unchanged.
+    const SimTime unit_ns =
+        unit == nullptr ? kSecond : read_csv_time_unit(*unit, child(path, "unit"));
+    config.samples_s = read_empirical_samples(node, path, base_dir, unit_ns);
+    if (mean != nullptr)
+      config.mean_s = seconds_of(read_duration(*mean, child(path, "mean"), true));
+  } else {
+    config.mean_s =
+        seconds_of(read_duration(require(node, path, "mean"), child(path, "mean"), true));
+  }
+  switch (config.kind) {
+    case DistributionKind::kLognormal:
+    case DistributionKind::kGamma:
+      config.cv = read_number(require(node, path, "cv"), child(path, "cv"), 0.0, false);
+      break;
+    case DistributionKind::kUniform:
+      if (const Node* cv = node.find("cv")) {
+        config.cv = read_number(*cv, child(path, "cv"), 0.0, true);
+      }
+      break;
+    case DistributionKind::kBoundedPareto:
+      config.alpha = read_number(require(node, path, "alpha"), child(path, "alpha"), 0.0, false);
+      if (const Node* max = node.find("max")) {
+        config.max_s = seconds_of(read_duration(*max, child(path, "max"), true));
+      }
+      break;
+    case DistributionKind::kErlang:
+      config.erlang_k =
+          static_cast<int>(read_integer(require(node, path, "k"), child(path, "k"), 1, kIntMax));
+      break;
+    case DistributionKind::kExponential:
+    case DistributionKind::kDeterministic:
+    case DistributionKind::kEmpirical:
+      break;
+  }
+  try {
+    (void)Distribution::make(config);
+  } catch (const std::invalid_argument& error) {
+    fail(node, path, error.what());
+  }
+  return config;
+}
+
+TraceSpec read_trace_spec(const Node& node, const std::string& path, const std::string& base_dir) {
+  expect_map(node, path, "a trace like {file: x.csv, time_column: TIMESTAMP, ...}");
+  check_keys(node, path,
+             {"file", "time_column", "time_format", "time_unit", "user_column", "work_column",
+              "rate", "loop"});
+  TraceSpec spec;
+  const Node& file_node = require(node, path, "file");
+  const ResolvedFile file = resolve_file(file_node, child(path, "file"), base_dir);
+  spec.path = file.path;
+  spec.display_name = file.display;
+  spec.file_where = file_node.where;
+
+  const Node& time_column = require(node, path, "time_column");
+  spec.time_column = read_name(time_column, child(path, "time_column"));
+  spec.time_column_where = time_column.where;
+
+  const std::string format =
+      read_choice(require(node, path, "time_format"), child(path, "time_format"),
+                  {"datetime", "timestamp", "gap"});
+  spec.time_format = format == "datetime"    ? TraceTimeFormat::kDatetime
+                     : format == "timestamp" ? TraceTimeFormat::kTimestamp
+                                             : TraceTimeFormat::kGap;
+  if (const Node* unit = node.find("time_unit")) {
+    if (spec.time_format == TraceTimeFormat::kDatetime) {
+      throw ConfigError(key_location(node, "time_unit"),
+                        child(path, "time_unit") +
+                            ": expected no time_unit with time_format datetime (it applies to "
+                            "timestamp and gap)");
+    }
+    spec.time_unit_ns = read_csv_time_unit(*unit, child(path, "time_unit"));
+  }
+  if (const Node* user = node.find("user_column")) {
+    spec.user_column = read_name(*user, child(path, "user_column"));
+    spec.user_column_where = user->where;
+  }
+  if (const Node* work = node.find("work_column")) {
+    spec.work_column = read_name(*work, child(path, "work_column"));
+    spec.work_column_where = work->where;
+  }
+  if (const Node* rate = node.find("rate")) {
+    spec.target_rate_per_s = read_rate(*rate, child(path, "rate"), true);
+    spec.target_rate_where = rate->where;
+  }
+  if (const Node* loop = node.find("loop")) spec.loop = read_bool(*loop, child(path, "loop"));
+  return spec;
+}
+
+WorkloadConfig read_workload(const Node& node, const std::string& path,
+                             const std::string& base_dir) {
+  expect_map(node, path, "a map of workload keys");
+  check_keys(node, path,
+             {"arrivals", "rate", "profile", "trace", "users", "user_distribution", "zipf_exponent",
+              "service"});
+  WorkloadConfig workload;
+  std::string arrivals = "poisson";
+  if (const Node* arrivals_node = node.find("arrivals")) {
+    arrivals =
+        read_choice(*arrivals_node, child(path, "arrivals"), {"poisson", "deterministic", "trace"});
+  }
+  workload.arrivals = arrivals == "poisson"         ? ArrivalProcess::kPoisson
+                      : arrivals == "deterministic" ? ArrivalProcess::kDeterministic
+                                                    : ArrivalProcess::kTrace;
+  const bool is_trace = workload.arrivals == ArrivalProcess::kTrace;
+
+  // The service distribution comes first: trace work values are scaled to its mean.
+  workload.service = read_service(require(node, path, "service"), child(path, "service"), base_dir);
+
+  bool users_from_trace = false;
+  if (is_trace) {
+    for (const char* key : {"rate", "profile"}) {
+      if (node.find(key) != nullptr) {
+        throw ConfigError(key_location(node, key),
+                          child(path, key) +
+                              ": expected no rate or profile with arrivals: trace (use trace.rate "
+                              "to compress the trace to a rate)");
+      }
+    }
+    TraceSpec spec = read_trace_spec(require(node, path, "trace"), child(path, "trace"), base_dir);
+    spec.service_mean_s = Distribution::make(workload.service).mean();
+    LoadedTrace loaded = load_trace(spec);
+    workload.trace = std::move(loaded.arrivals);
+    if (!spec.user_column.empty()) {
+      if (node.find("users") != nullptr) {
+        throw ConfigError(key_location(node, "users"),
+                          child(path, "users") +
+                              ": expected no users with trace.user_column (the trace has " +
+                              std::to_string(loaded.user_count) + " distinct users)");
+      }
+      workload.users = loaded.user_count;
+      users_from_trace = true;
+    }
+  } else {
+    if (node.find("trace") != nullptr) {
+      throw ConfigError(key_location(node, "trace"),
+                        child(path, "trace") + ": expected no trace unless arrivals: trace; got " +
+                            "arrivals: " + arrivals);
+    }
+    workload.rate_per_s = read_rate(require(node, path, "rate"), child(path, "rate"), true);
+    if (const Node* profile = node.find("profile")) {
+      workload.profile = read_profile(*profile, child(path, "profile"), workload.rate_per_s);
+    }
+  }
+
+  if (!users_from_trace) {
+    workload.users = 1000;
+    if (const Node* users = node.find("users")) {
+      workload.users =
+          static_cast<std::uint64_t>(read_integer(*users, child(path, "users"), 1, kInt64Max));
+    }
+  }
+  std::string user_distribution = "uniform";
+  if (const Node* distribution = node.find("user_distribution")) {
+    user_distribution =
+        read_choice(*distribution, child(path, "user_distribution"), {"uniform", "zipf"});
+  }
+  workload.user_distribution =
+      user_distribution == "zipf" ? UserDistribution::kZipf : UserDistribution::kUniform;
+  workload.zipf_exponent = 1.0;
+  if (const Node* exponent = node.find("zipf_exponent")) {
+    if (workload.user_distribution != UserDistribution::kZipf) {
+      throw ConfigError(key_location(node, "zipf_exponent"),
+                        child(path, "zipf_exponent") +
+                            ": expected no zipf_exponent unless user_distribution: zipf");
+    }
+    workload.zipf_exponent = read_number(*exponent, child(path, "zipf_exponent"), 0.0, false);
+  }
+  return workload;
+}
+
+// ---- balancer ----------------------------------------------------------------------------------
+
+std::string range_text(double min, double max, std::string_view unit) {
+  const std::string u(unit);
+  if (max >= 1e300) return ">= " + format_number(min) + u;
+  if (min <= -1e300) return "<= " + format_number(max) + u;
+  return "in [" + format_number(min) + u + ", " + format_number(max) + u + "]";
+}
+
+std::int64_t to_int64_bound(double bound) {
+  if (bound <= -9.2e18) return std::numeric_limits<std::int64_t>::min();
+  if (bound >= 9.2e18) return kInt64Max;
+  return static_cast<std::int64_t>(bound);
+}
+
+OptionValue read_option(const OptionSpec& spec, const Node& node, const std::string& path) {
+  switch (spec.type) {
+    case OptionType::kInteger: {
+      const std::int64_t min = to_int64_bound(std::ceil(spec.min));
+      const std::int64_t max = to_int64_bound(std::floor(spec.max));
+      return static_cast<double>(read_integer(node, path, min, max));
+    }
+    case OptionType::kReal: {
+      const std::string expected = "a finite number " + range_text(spec.min, spec.max, "");
+      const double value = parse_at(node, path, expected, [&](const std::string& text) {
+        const double number = parse_finite_number(text);
+        if (number < spec.min || number > spec.max) {
+          throw std::invalid_argument("expected " + expected + "; got \"" + text + "\"");
+        }
+        return number;
+      });
+      return value;
+    }
+    case OptionType::kDuration: {
+      const double seconds = seconds_of(read_duration(node, path, false));
+      if (seconds < spec.min || seconds > spec.max) {
+        fail(node, path,
+             "expected a duration " + range_text(spec.min, spec.max, "s") + "; got " +
+                 node.describe());
+      }
+      return seconds;
+    }
+    case OptionType::kChoice:
+      return read_choice(node, path, spec.choices);
+  }
+  return 0.0;
+}
+
+// The generic balancer keys that need another key's value: an error at the key naming that value.
+void reject_unless(const Node& map, const std::string& path, std::string_view key, bool allowed,
+                   const std::string& needed) {
+  if (!allowed && map.find(key) != nullptr) {
+    throw ConfigError(key_location(map, key),
+                      child(path, key) + ": expected no " + std::string(key) + " unless " + needed);
+  }
+}
+
+SlowStartConfig read_slow_start(const Node& node, const std::string& path) {
+  expect_map(node, path, "a slow-start map like {mode: envoy, window: 30s}");
+  check_keys(node, path, {"mode", "window", "aggression", "min_weight_percent", "update"});
+  SlowStartConfig config;
+  const std::string mode =
+      read_choice(require(node, path, "mode"), child(path, "mode"), {"envoy", "haproxy"});
+  config.mode = mode == "envoy" ? SlowStartMode::kEnvoy : SlowStartMode::kHaproxy;
+  config.window_ns = read_duration(require(node, path, "window"), child(path, "window"), true);
+  const bool envoy = config.mode == SlowStartMode::kEnvoy;
+  reject_unless(node, path, "aggression", envoy, "mode: envoy");
+  reject_unless(node, path, "min_weight_percent", envoy, "mode: envoy");
+  if (const Node* aggression = node.find("aggression")) {
+    config.aggression = read_number(*aggression, child(path, "aggression"), 0.0, false);
+  }
+  if (const Node* min_weight = node.find("min_weight_percent")) {
+    config.min_weight_fraction =
+        parse_at(*min_weight, child(path, "min_weight_percent"), "a fraction like 10%",
+                 [](const std::string& text) { return parse_fraction(text); });
+  }
+  if (const Node* update = node.find("update")) {
+    config.update_ns = read_duration(*update, child(path, "update"), true);
+  }
+  return config;
+}
+
+// The generic (not strategy-specific) balancer keys; the strategy and its options are read
+// elsewhere.
+void read_balancer_settings(const Node& node, const std::string& path, BalancerConfig& config) {
+  if (const Node* instances = node.find("instances")) {
+    config.instances =
+        static_cast<int>(read_integer(*instances, child(path, "instances"), 1, kIntMax));
+  }
+  if (const Node* selection = node.find("instance_selection")) {
+    config.instance_selection = read_choice(*selection, child(path, "instance_selection"),
+                                            {"random", "user_hash"}) == "user_hash"
+                                    ? InstanceSelection::kUserHash
+                                    : InstanceSelection::kRandom;
+  }
+  if (const Node* view = node.find("view")) {
+    config.view = read_choice(*view, child(path, "view"), {"local", "global"}) == "global"
+                      ? LoadView::kGlobal
+                      : LoadView::kLocal;
+  }
+  reject_unless(node, path, "view_refresh", config.view == LoadView::kGlobal, "view: global");
+  if (const Node* refresh = node.find("view_refresh")) {
+    config.view_refresh_ns = read_duration(*refresh, child(path, "view_refresh"), false);
+  }
+  if (const Node* unit = node.find("unit")) {
+    config.unit = read_choice(*unit, child(path, "unit"), {"request", "connection"}) == "connection"
+                      ? BalancingUnit::kConnection
+                      : BalancingUnit::kRequest;
+  }
+  const bool connections = config.unit == BalancingUnit::kConnection;
+  reject_unless(node, path, "connection_lifetime", connections, "unit: connection");
+  reject_unless(node, path, "reconnect_backoff", connections, "unit: connection");
+  if (const Node* lifetime = node.find("connection_lifetime")) {
+    config.connection_lifetime_ns =
+        read_duration(*lifetime, child(path, "connection_lifetime"), true);
+  }
+  if (const Node* backoff = node.find("reconnect_backoff")) {
+    config.reconnect_backoff_ns = read_duration(*backoff, child(path, "reconnect_backoff"), false);
+  }
+  if (const Node* timeout = node.find("queue_timeout")) {
+    config.queue_timeout_ns = read_duration(*timeout, child(path, "queue_timeout"), true);
+  }
+  if (const Node* limit = node.find("queue_limit")) {
+    const std::string limit_path = child(path, "queue_limit");
+    const std::string& text = scalar(*limit, limit_path, "an integer >= 0 or unlimited");
+    if (text == "unlimited") {
+      config.queue_limit = kUnlimitedQueue;
+    } else {
+      config.queue_limit = parse_at(
+          *limit, limit_path, "an integer >= 0 or unlimited", [](const std::string& value) {
+            try {
+              return parse_integer_in(value, 0, kInt64Max);
+            } catch (const std::invalid_argument&) {
+              throw std::invalid_argument("expected an integer >= 0 or unlimited; got \"" + value +
+                                          "\"");
+            }
+          });
+    }
+  }
+  if (const Node* slow_start = node.find("slow_start")) {
+    config.slow_start = read_slow_start(*slow_start, child(path, "slow_start"));
+  }
+}
+
+// ---- servers -----------------------------------------------------------------------------------
+
+std::vector<LocatedServerGroup> read_servers(const Node& node, const std::string& path,
+                                             const std::string& base_dir) {
+  expect_list(node, path, "a list of server groups like {group: web, count: 10}");
+  if (node.items.empty()) fail(node, path, "expected at least one server group; got an empty list");
+  std::vector<LocatedServerGroup> fleet;
+  for (std::size_t i = 0; i < node.items.size(); ++i) {
+    const Node& item = node.items[i];
+    const std::string item_path = child(path, std::to_string(i));
+    expect_map(item, item_path, "a server group like {group: web, count: 10} or {file: x.csv}");
+    if (const Node* file_node = item.find("file")) {
+      for (const MapEntry& entry : item.entries) {
+        if (entry.key != "file") {
+          throw ConfigError(entry.key_where, "unknown key \"" + entry.key + "\" in " + item_path +
+                                                 "; an entry with file takes no other keys");
+        }
+      }
+      const ResolvedFile file = resolve_file(*file_node, child(item_path, "file"), base_dir);
+      std::vector<LocatedServerGroup> rows =
+          load_fleet_csv(file.path, file.display, file_node->where);
+      for (LocatedServerGroup& row : rows) fleet.push_back(std::move(row));
+      continue;
+    }
+    check_keys(item, item_path, server_field_names());
+    LocatedServerGroup located;
+    located.where = require(item, item_path, "group").where;
+    located.join_at_where = located.where;
+    for (const MapEntry& entry : item.entries) {
+      const std::string field_path = child(item_path, entry.key);
+      const std::string& text =
+          scalar(entry.value, field_path, server_field_expectation(entry.key));
+      try {
+        set_server_field(located.group, entry.key, text);
+      } catch (const std::invalid_argument& error) {
+        fail(entry.value, field_path, error.what());
+      }
+      if (entry.key == "join_at") located.join_at_where = entry.value.where;
+    }
+    fleet.push_back(std::move(located));
+  }
+  std::map<std::string, SourceLocation, std::less<>> seen;
+  for (const LocatedServerGroup& located : fleet) {
+    const auto [it, inserted] = seen.try_emplace(located.group.group, located.where);
+    if (!inserted) {
+      throw ConfigError(located.where, "duplicate group \"" + located.group.group +
+                                           "\" (first at " + it->second.to_string() +
+                                           "); group names must be unique across the fleet");
+    }
+  }
+  return fleet;
+}
+
+// ---- top level ---------------------------------------------------------------------------------
+
+// The balancer map's strategy (the default when the map or its key is absent). Checks that the
+// balancer is a map.
+const StrategyInfo& read_strategy_name(const Node* balancer) {
+  const StrategyInfo* strategy = find_strategy(BalancerConfig{}.strategy);
+  if (balancer != nullptr) {
+    expect_map(*balancer, "balancer", "a map of balancer keys");
+    if (const Node* name = balancer->find("strategy")) {
+      const std::string expected = "a strategy (one of " + strategy_names() + ")";
+      const std::string& text = scalar(*name, "balancer.strategy", expected);
+      strategy = find_strategy(text);
+      if (strategy == nullptr) {
+        fail(*name, "balancer.strategy", "expected " + expected + "; got " + name->describe());
+      }
+    }
+  }
+  if (strategy == nullptr) {
+    throw std::logic_error("the default strategy " + BalancerConfig{}.strategy +
+                           " is not registered");
+  }
+  return *strategy;
+}
+
+// Balancer settings whose meaning depends on the fleet, and what only the strategy itself can
+// check (a prime Maglev table, ring size bounds): it is built once here, so such an error names
+// the balancer's place in the file instead of surfacing when the run starts.
+void check_balancer_against_fleet(const Node& balancer, const StrategyInfo& strategy,
+                                  const SimulationConfig& config) {
+  bool any_max_connections = false;
+  std::vector<std::string> names;
+  for (const ServerGroupConfig& group : config.servers) {
+    any_max_connections = any_max_connections || group.max_connections > 0;
+    for (int i = 0; i < group.count; ++i) names.push_back(group.group + "-" + std::to_string(i));
+  }
+  if (!any_max_connections) {
+    for (const char* key : {"queue_timeout", "queue_limit"}) {
+      if (const Node* node = balancer.find(key)) {
+        fail(*node, child("balancer", key),
+             "acts only on the balancer-side queue, which exists when a server group sets "
+             "max_connections; expected max_connections on some group, or no " +
+                 std::string(key));
+      }
+    }
+  }
+  if (any_max_connections && config.balancer.unit == BalancingUnit::kConnection) {
+    const Node* unit = balancer.find("unit");
+    fail(unit != nullptr ? *unit : balancer, "balancer.unit",
+         "max_connections (a per-request connection cap) is not supported with unit: "
+         "connection; expected unit: request, or no max_connections");
+  }
+  const StrategyContext context{config.balancer.options,
+                                static_cast<std::uint32_t>(names.size()),
+                                0,
+                                config.seed,
+                                config.workload.users,
+                                names};
+  try {
+    (void)strategy.make(context);
+  } catch (const std::invalid_argument& e) {
+    const Node* name = balancer.find("strategy");
+    fail(name != nullptr ? *name : balancer, "balancer",
+         "strategy " + strategy.name + ": " + e.what());
+  }
+}
+
+SimulationConfig read_simulation(const Node& root, const std::string& base_dir) {
+  const KeyList top_keys = {"name",     "seed",   "duration", "warmup",  "window",
+                            "workload", "client", "balancer", "servers", "timeline"};
+  expect_map(root, "", "a map of scenario keys (" + join(top_keys) + ")");
+  check_keys(root, "", top_keys);
+  SimulationConfig config;
+  config.name = read_name(require(root, "", "name"), "name");
+  config.seed = 1;
+  if (const Node* seed = root.find("seed")) {
+    config.seed = parse_at(*seed, "seed", "an integer in [0, 2^64)",
+                           [](const std::string& text) { return parse_unsigned64(text); });
+  }
+  config.duration_ns = read_duration(require(root, "", "duration"), "duration", true);
+  if (const Node* warmup = root.find("warmup")) {
+    config.warmup_ns = read_duration(*warmup, "warmup", false);
+  }
+  if (config.warmup_ns > kInt64Max - config.duration_ns) {
+    fail(require(root, "", "duration"), "duration", "expected warmup + duration below 292 years");
+  }
+  const SimTime run_ns = config.warmup_ns + config.duration_ns;
+  config.window_ns = std::min<SimTime>(10 * kSecond, run_ns);
+  if (const Node* window = root.find("window")) {
+    config.window_ns = read_duration(*window, "window", true);
+    if (config.window_ns > run_ns) {
+      fail(*window, "window",
+           "expected a window <= warmup + duration (" + format_number(seconds_of(run_ns)) +
+               "s); got " + window->describe());
+    }
+  }
+
+  config.workload = read_workload(require(root, "", "workload"), "workload", base_dir);
+
+  if (const Node* client = root.find("client")) {
+    expect_map(*client, "client", "a map of client keys");
+    check_keys(*client, "client", {"timeout"});
+    if (const Node* timeout = client->find("timeout")) {
+      config.client.timeout_ns = read_duration(*timeout, "client.timeout", true);
+    }
+  }
+
+  const Node* balancer = root.find("balancer");
+  const StrategyInfo* strategy = &read_strategy_name(balancer);
+  config.balancer.strategy = strategy->name;
+  if (balancer != nullptr) {
+    config.balancer.options = read_strategy_options(*strategy, *balancer, "balancer");
+    read_balancer_settings(*balancer, "balancer", config.balancer);
+  } else {
+    config.balancer.options = read_strategy_options(*strategy, Node{}, "balancer");
+  }
+
+  for (LocatedServerGroup& located :
+       read_servers(require(root, "", "servers"), "servers", base_dir)) {
+    if (located.group.join_at_ns >= run_ns) {
+      throw ConfigError(located.join_at_where,
+                        "join_at of group \"" + located.group.group +
+                            "\": expected a time before the end of the run (warmup + duration = " +
+                            format_number(seconds_of(run_ns)) + "s); got " +
+                            format_number(seconds_of(located.group.join_at_ns)) + "s");
+    }
+    config.servers.push_back(std::move(located.group));
+  }
+  if (balancer != nullptr) check_balancer_against_fleet(*balancer, *strategy, config);
+
+  if (const Node* timeline = root.find("timeline")) {
+    expect_list(*timeline, "timeline", "a list of timeline actions");
+    if (!timeline->items.empty()) {
+      fail(timeline->items.front(), "timeline.0",
+           "timeline actions are not implemented yet; expected an empty list");
+    }
+  }
+  return config;
+}
+
+std::string read_scenario_file(const std::string& path) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) {
+    throw ConfigError(SourceLocation{path, 0, 0}, "expected a scenario file; got a directory");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int error = errno;
+    throw ConfigError(SourceLocation{path, 0, 0},
+                      std::string("cannot open scenario file: ") + std::strerror(error));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string_view trim(std::string_view text) {
+  const std::size_t first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  const std::size_t last = text.find_last_not_of(" \t");
+  return text.substr(first, last - first + 1);
+}
+
+SourceLocation variant_location(std::string_view text) {
+  return SourceLocation{"--strategies " + std::string(text), 0, 0};
+}
+
+// Replaces the balancer's strategy and strategy options in `root` by the variant's; every node it
+// puts in is located at the variant. The base strategy's options are validated first (a typo in
+// them would otherwise vanish with them). A root that is not a map is left for read_simulation
+// to report.
+void apply_variant(Node& root, const StrategyVariant& variant) {
+  if (root.kind != NodeKind::kMap) return;
+  const SourceLocation where = variant_location(variant.text);
+  Node* balancer = root.find("balancer");
+  if (balancer != nullptr && balancer->kind != NodeKind::kNull) {
+    (void)read_strategy_options(read_strategy_name(balancer), *balancer, "balancer");
+  }
+  if (balancer == nullptr) {
+    root.entries.push_back(MapEntry{"balancer", where, Node{}});
+    balancer = &root.entries.back().value;
+  }
+  if (balancer->kind == NodeKind::kNull) {
+    balancer->kind = NodeKind::kMap;
+    balancer->where = where;
+  }
+  const KeyList& generic = balancer_generic_keys();
+  std::erase_if(balancer->entries, [&](const MapEntry& entry) {
+    return entry.key == "strategy" ||
+           std::find(generic.begin(), generic.end(), entry.key) == generic.end();
+  });
+  const auto scalar_at = [&](const std::string& text) {
+    Node node;
+    node.kind = NodeKind::kScalar;
+    node.scalar = text;
+    node.where = where;
+    return node;
+  };
+  balancer->entries.push_back(MapEntry{"strategy", where, scalar_at(variant.strategy)});
+  for (const auto& [key, value] : variant.options) {
+    balancer->entries.push_back(MapEntry{key, where, scalar_at(value)});
+  }
+}
+
+std::string directory_of(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? std::string(".") : parent.string();
+}
+
+}  // namespace
+
+const std::vector<std::string>& balancer_generic_keys() {
+  static const std::vector<std::string> keys = {
+      "strategy",      "instances",   "instance_selection",  "view",
+      "view_refresh",  "unit",        "connection_lifetime", "reconnect_backoff",
+      "queue_timeout", "queue_limit", "slow_start"};
+  return keys;
+}
+
+StrategyOptions read_strategy_options(const StrategyInfo& info, const yaml::Node& balancer,
+                                      const std::string& path) {
+  const KeyList& generic = balancer_generic_keys();
+  KeyList valid = generic;
+  for (const OptionSpec& spec : info.options) {
+    if (std::find(generic.begin(), generic.end(), spec.name) != generic.end()) {
+      throw std::logic_error("strategy " + info.name + " declares option \"" + spec.name +
+                             "\", which is a generic balancer key");
+    }
+    valid.push_back(spec.name);
+  }
+  for (const MapEntry& entry : balancer.entries) {
+    bool known = false;
+    for (const std::string& key : valid) known = known || key == entry.key;
+    if (known) continue;
+    std::string owners;
+    for (const StrategyInfo& other : strategy_catalog()) {
+      for (const OptionSpec& spec : other.options) {
+        if (spec.name == entry.key && other.name != info.name) {
+          owners += (owners.empty() ? "" : ", ") + other.name;
+        }
+      }
+    }
+    const std::string valid_text = "; valid keys for strategy " + info.name + ": " + join(valid);
+    if (owners.empty()) {
+      throw ConfigError(entry.key_where,
+                        "unknown key \"" + entry.key + "\" in " + path + valid_text);
+    }
+    throw ConfigError(entry.key_where, "option \"" + entry.key + "\" belongs to strategy " +
+                                           owners + ", not " + info.name + valid_text);
+  }
+  StrategyOptions options;
+  for (const OptionSpec& spec : info.options) {
+    const Node* node = balancer.find(spec.name);
+    options[spec.name] =
+        node == nullptr ? spec.default_value : read_option(spec, *node, child(path, spec.name));
+  }
+  return options;
+}
+
+Scenario load_scenario_text(const std::string& yaml, const std::string& display_name,
+                            const std::string& base_dir,
+                            const std::vector<std::string>& overrides) {
+  Node root = yaml::parse(yaml, display_name);
+  for (const std::string& assignment : overrides) yaml::apply_override(root, assignment);
+  Scenario scenario;
+  scenario.path = display_name;
+  scenario.base_dir = base_dir;
+  scenario.config = read_simulation(root, base_dir);
+  return scenario;
+}
+
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+  return load_scenario_text(read_scenario_file(path), path, directory_of(path), overrides);
+}
+
+std::vector<std::string> split_strategy_list(std::string_view list) {
+  const SourceLocation where{"--strategies " + std::string(list), 0, 0};
+  std::vector<std::string> variants;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = list.find(',', start);
+    const std::string_view entry =
+        trim(list.substr(start, comma == std::string_view::npos ? list.npos : comma - start));
+    if (entry.empty()) {
+      throw ConfigError(where,
+                        "expected a comma-separated list of strategies like "
+                        "round_robin,least_request:choices=3; got an empty entry");
+    }
+    variants.emplace_back(entry);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return variants;
+}
+
+StrategyVariant parse_strategy_variant(std::string_view text) {
+  StrategyVariant variant;
+  variant.text = std::string(text);
+  const SourceLocation where = variant_location(text);
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0;;) {
+    const std::size_t colon = text.find(':', start);
+    parts.push_back(
+        text.substr(start, colon == std::string_view::npos ? text.npos : colon - start));
+    if (colon == std::string_view::npos) break;
+    start = colon + 1;
+  }
+  if (parts.front().empty()) {
+    throw ConfigError(where,
+                      "expected a strategy name, optionally with options like "
+                      "least_request:choices=3; got \"" +
+                          variant.text + "\"");
+  }
+  const StrategyInfo* info = find_strategy(parts.front());
+  if (info == nullptr) {
+    throw ConfigError(where, "unknown strategy \"" + std::string(parts.front()) +
+                                 "\"; expected one of " + strategy_names());
+  }
+  variant.strategy = info->name;
+  KeyList declared;
+  for (const OptionSpec& spec : info->options) declared.push_back(spec.name);
+  const std::string declared_text =
+      declared.empty() ? "strategy " + info->name + " takes no options"
+                       : "options of strategy " + info->name + ": " + join(declared);
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    const std::size_t equals = parts[i].find('=');
+    const std::string_view key = parts[i].substr(0, equals);
+    if (equals == std::string_view::npos || key.empty() || equals + 1 == parts[i].size()) {
+      throw ConfigError(where, "expected option=value after \":\"; got \"" + std::string(parts[i]) +
+                                   "\" (" + declared_text + ")");
+    }
+    if (std::find(declared.begin(), declared.end(), key) == declared.end()) {
+      throw ConfigError(where, "unknown option \"" + std::string(key) + "\"; " + declared_text);
+    }
+    for (const auto& [given, value] : variant.options) {
+      if (given == key) {
+        throw ConfigError(where, "option \"" + std::string(key) + "\" given twice");
+      }
+    }
+    variant.options.emplace_back(std::string(key), std::string(parts[i].substr(equals + 1)));
+  }
+  return variant;
+}
+
+Scenario load_scenario_variant_text(const std::string& yaml, const std::string& display_name,
+                                    const std::string& base_dir,
+                                    const std::vector<std::string>& overrides,
+                                    std::string_view variant_text) {
+  const StrategyVariant variant = parse_strategy_variant(variant_text);
+  Node root = yaml::parse(yaml, display_name);
+  for (const std::string& assignment : overrides) yaml::apply_override(root, assignment);
+  apply_variant(root, variant);
+  Scenario scenario;
+  scenario.path = display_name;
+  scenario.base_dir = base_dir;
+  scenario.config = read_simulation(root, base_dir);
+  return scenario;
+}
+
+Scenario load_scenario_variant(const std::string& path, const std::vector<std::string>& overrides,
+                               std::string_view variant_text) {
+  // The variant is checked before the file is read: a bad --strategies entry is reported as such
+  // even when the file has problems of its own.
+  (void)parse_strategy_variant(variant_text);
+  return load_scenario_variant_text(read_scenario_file(path), path, directory_of(path), overrides,
+                                    variant_text);
+}
+
+}  // namespace lbsim

@@ -1,0 +1,113 @@
+#pragma once
+// Scenario files (DESIGN.md, "Scenario files"): YAML, plus CSV fleets, traces and empirical
+// distributions it names, loaded and validated into a SimulationConfig with every unit resolved
+// and every default filled in.
+//
+// Strict: an unknown or duplicate key, a wrong type, a missing required key, an out-of-range or
+// non-finite value, an unknown strategy, strategy option or distribution, a YAML syntax error and
+// each bad CSV cell are a ConfigError naming file:line:column (1-based) and saying what was
+// expected and what was found. Errors inside --set override values are located at
+// SourceLocation{"--set key.path"}.
+//
+// Rules that the schema comment in the brief leaves open, decided here:
+// - workload.profile `at` times count from the start of the run (warmup included), like trace
+//   times; a profile rate or multiplier may be 0 (traffic paused); the base rate must be > 0.
+// - window defaults to min(10s, warmup + duration); an explicit window must be in
+//   (0, warmup + duration].
+// - With trace.user_column, workload.users is the number of distinct users in the trace and may
+//   not be set as well.
+// - trace.time_format is required; time_unit is allowed only with timestamp or gap.
+// - Balancer keys that only make sense with another key's value are errors that name it:
+//   view_refresh needs view: global; connection_lifetime and reconnect_backoff need
+//   unit: connection; slow_start.aggression and min_weight_percent need mode: envoy.
+//   queue_timeout and queue_limit are accepted without any server group's max_connections (they
+//   then have no effect), so that `--set servers.0.max_connections=0` can switch the cap off.
+// - connection_lifetime must be > 0 (omit it for connections that live forever).
+// - servers' join_at must be before the end of the run (warmup + duration).
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sim/core/error.hpp"
+#include "sim/model/config.hpp"
+#include "sim/model/strategy.hpp"
+#include "sim/scenario/units.hpp"  // parse_duration, parse_rate_per_s, parse_fraction
+
+namespace lbsim {
+
+namespace yaml {
+struct Node;
+}
+
+struct Scenario {
+  std::string path;         // as given on the command line
+  std::string base_dir;     // directory of the scenario file; relative file paths resolve here
+  SimulationConfig config;  // every unit resolved, every default filled
+};
+
+// Reads the file at `path`, applies `overrides` ("key.path=value", in order) to the YAML tree,
+// then validates. Throws ConfigError (also when the file cannot be read).
+[[nodiscard]] Scenario load_scenario(const std::string& path,
+                                     const std::vector<std::string>& overrides = {});
+
+// As load_scenario, from text: locations name `display_name`; files named inside resolve against
+// `base_dir`.
+[[nodiscard]] Scenario load_scenario_text(const std::string& yaml, const std::string& display_name,
+                                          const std::string& base_dir,
+                                          const std::vector<std::string>& overrides = {});
+
+// The balancer keys that are not options of a strategy (strategy, instances, view, unit,
+// slow_start, ...), in the order error messages list them. A strategy may not declare an option
+// with one of these names.
+[[nodiscard]] const std::vector<std::string>& balancer_generic_keys();
+
+// Validates a balancer map's strategy options against `info` (the generic keys above are
+// skipped) and returns every declared option, defaults filled in (durations in seconds).
+// An option of another strategy, or any other unknown key, is an error listing this strategy's
+// keys. `path` prefixes messages ("balancer"). Throws ConfigError; std::logic_error when `info`
+// declares an option named like a generic key.
+[[nodiscard]] StrategyOptions read_strategy_options(const StrategyInfo& info,
+                                                    const yaml::Node& balancer,
+                                                    const std::string& path);
+
+// ---- strategy variants (lbsim compare --strategies) ---------------------------------------------
+//
+// A variant is a strategy name optionally followed by options of that strategy, each introduced
+// by a colon: "round_robin", "least_request:choices=3", "weighted_round_robin:mode=edf",
+// "peak_ewma:decay=10s:choices=2". Values are written as in a scenario file (units included) and
+// validated like the file's options. Errors are ConfigErrors located at
+// SourceLocation{"--strategies <variant text>"}, so what() reads
+// "--strategies least_request:choicez=3: unknown option ...".
+
+struct StrategyVariant {
+  std::string text;                                          // as written
+  std::string strategy;                                      // a registered strategy name
+  std::vector<std::pair<std::string, std::string>> options;  // (option, value text), as written
+};
+
+// Splits a comma-separated --strategies list into variant texts (spaces around each entry are
+// dropped; duplicates are kept: comparing a variant with itself is legitimate). An empty list or
+// entry is an error located at SourceLocation{"--strategies <list>"}.
+[[nodiscard]] std::vector<std::string> split_strategy_list(std::string_view list);
+
+// Parses one variant; checks that the strategy is registered, that each option is declared by it
+// and given once (values are checked when the variant is applied to a scenario).
+[[nodiscard]] StrategyVariant parse_strategy_variant(std::string_view text);
+
+// As load_scenario, then the balancer's strategy and the strategy's own options are replaced by
+// the variant's (options not given take their defaults). The generic balancer keys (instances,
+// view, unit, slow_start, ...) are kept. The base strategy's options are validated first, so a
+// typo in the file is still reported although the variant drops those options.
+[[nodiscard]] Scenario load_scenario_variant(const std::string& path,
+                                             const std::vector<std::string>& overrides,
+                                             std::string_view variant_text);
+
+// As load_scenario_variant, from text (see load_scenario_text).
+[[nodiscard]] Scenario load_scenario_variant_text(const std::string& yaml,
+                                                  const std::string& display_name,
+                                                  const std::string& base_dir,
+                                                  const std::vector<std::string>& overrides,
+                                                  std::string_view variant_text);
+
+}  // namespace lbsim
