@@ -1,0 +1,123 @@
+#pragma once
+// The Recorder subscribes to a Simulation's observations and keeps what the run directory needs:
+// whole-run totals over the measured period (after warmup), one row per window for the fleet
+// (kept in memory: small), one row per window per server (streamed to a CSV as windows close, so
+// memory stays constant for any fleet size and run length), and the incident log.
+//
+// Counting rules (documented in the README):
+// - a request belongs to the measured period when it *arrived* at or after the warmup's end;
+//   offered/completed/failed/by_error and the latency histogram count only those;
+// - window rows count arrivals by arrival time and completions/failures by their end time;
+// - latency = response time of a completed request (end - arrival); wait = service start -
+//   arrival; utilisation = busy-worker time / (workers * time).
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "sim/metrics/histogram.hpp"
+#include "sim/model/observer.hpp"
+#include "sim/model/simulation.hpp"
+
+namespace lbsim {
+
+inline constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
+
+struct WindowRow {
+  SimTime start = 0;
+  std::uint64_t offered = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t failed = 0;
+  std::array<std::uint64_t, kErrorKindCount> by_error{};
+  double mean_s = kNoValue, p50_s = kNoValue, p90_s = kNoValue, p99_s = kNoValue;
+  double utilization_mean = 0.0, utilization_max = 0.0;
+  double queue_total_mean = 0.0;  // time-averaged queued requests, summed over servers
+  std::uint64_t wasted = 0;       // services completed after the client gave up
+  [[nodiscard]] double error_rate() const {
+    const auto done = completed + failed;
+    return done == 0 ? 0.0 : static_cast<double>(failed) / static_cast<double>(done);
+  }
+};
+
+struct LogRow {
+  SimTime time = 0;
+  std::string kind, subject, detail;
+};
+
+struct RecorderSetup {
+  SimTime warmup_ns = 0;
+  SimTime end_ns = 0;
+  SimTime window_ns = 0;
+  std::vector<ServerInfo> servers;
+  std::uint64_t user_population = 1;
+  std::ostream* servers_csv = nullptr;  // per-server rows are streamed here (header included)
+};
+
+struct Totals {
+  std::uint64_t offered = 0, completed = 0, failed = 0, wasted = 0;
+  std::uint64_t waited = 0;  // completed requests that queued before service (wait > 0)
+  std::array<std::uint64_t, kErrorKindCount> by_error{};
+  double wait_sum_s = 0.0;
+  std::uint64_t users_active = 0, users_affected = 0;
+  std::vector<double> utilization;  // per server, over the measured period
+};
+
+class Recorder final : public Observer {
+ public:
+  explicit Recorder(RecorderSetup setup);
+
+  void on_request_arrival(SimTime now, std::uint64_t user, double demand_s) override;
+  void on_dispatch(SimTime now, std::uint32_t server) override;
+  void on_request_done(SimTime now, const RequestOutcome& outcome) override;
+  void on_service_done(SimTime now, std::uint32_t server, bool client_waiting) override;
+  void on_server_state(SimTime now, std::uint32_t server, std::int32_t busy,
+                       std::int64_t queued) override;
+  void on_log(SimTime now, std::string_view kind, std::string_view subject,
+              std::string_view detail) override;
+
+  // Closes every window up to the end of the run. Call once after Simulation::run().
+  void finish();
+
+  [[nodiscard]] const std::vector<WindowRow>& windows() const { return windows_; }
+  [[nodiscard]] const std::vector<LogRow>& log() const { return log_; }
+  [[nodiscard]] const Totals& totals() const { return totals_; }
+  [[nodiscard]] const LatencyHistogram& latency() const { return latency_; }
+  [[nodiscard]] const LatencyHistogram& wait() const { return wait_; }
+  [[nodiscard]] const RecorderSetup& setup() const { return setup_; }
+
+ private:
+  struct ServerTrack {
+    std::int32_t busy = 0;
+    std::int64_t queued = 0;
+    SimTime last_change = 0;
+    // Current window.
+    double busy_area = 0.0, queue_area = 0.0;  // worker-ns, request-ns
+    std::int64_t queue_max = 0;
+    std::uint64_t arrivals = 0, completed = 0;
+    // Measured period.
+    double measured_busy_area = 0.0;
+  };
+
+  void advance_to(SimTime now);  // closes windows that ended at or before now
+  void close_window();
+  void integrate(ServerTrack& track, SimTime until);
+  static void mark(std::vector<std::uint64_t>& bits, std::uint64_t user, std::uint64_t& count);
+
+  RecorderSetup setup_;
+  SimTime window_start_ = 0;
+  SimTime window_end_ = 0;
+  WindowRow current_;
+  LatencyHistogram window_latency_;
+  LatencyHistogram latency_;
+  LatencyHistogram wait_;
+  std::vector<ServerTrack> tracks_;
+  std::vector<WindowRow> windows_;
+  std::vector<LogRow> log_;
+  std::vector<std::uint64_t> active_bits_, affected_bits_;
+  Totals totals_;
+  bool finished_ = false;
+};
+
+}  // namespace lbsim
