@@ -1,0 +1,439 @@
+// lbsim compare: several strategy variants on one scenario, replicated with common random numbers,
+// summarised as t intervals of each variant's mean and of its paired difference from the first
+// variant (Law, "Simulation Modeling and Analysis", 5th ed., 10.2: with common random numbers the
+// paired-t interval of the difference is valid and usually much narrower than comparing the two
+// intervals).
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "sim/analytic/statistics.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/cli/support.hpp"
+#include "sim/metrics/csv_format.hpp"
+#include "sim/metrics/run_output.hpp"
+
+namespace lbsim::cli {
+namespace {
+
+constexpr double kConfidence = 0.95;
+constexpr std::size_t kTableWidth = 100;
+
+// One compared metric: its name in the output files and how the terminal table shows it.
+struct Metric {
+  const char* name;     // runs.csv column, compare.csv `metric`, compare.json key
+  const char* heading;  // terminal table column
+  double table_scale;   // table value = value x scale (seconds -> ms, fraction -> %)
+};
+
+constexpr std::array<Metric, 7> kMetrics = {{
+    {"latency_p50_s", "p50 ms", 1e3},
+    {"latency_p99_s", "p99 ms", 1e3},
+    {"latency_p999_s", "p99.9 ms", 1e3},
+    {"latency_mean_s", "mean ms", 1e3},
+    {"error_rate", "errors %", 100.0},
+    {"utilization_imbalance", "imbalance", 1.0},
+    {"utilization_max", "util max", 1.0},
+}};
+using MetricValues = std::array<double, kMetrics.size()>;
+
+double number_or_nan(const nlohmann::ordered_json& value) {
+  return value.is_number() ? value.get<double>() : std::numeric_limits<double>::quiet_NaN();
+}
+
+// The compared metrics of one run, from its summary.json document (so they mean exactly what
+// `lbsim run` reports). A metric with no value (no request completed) is NaN.
+MetricValues metrics_of(const nlohmann::ordered_json& summary) {
+  const auto& latency = summary["latency_s"];
+  const auto& utilization = summary["servers"]["utilization"];
+  return {number_or_nan(latency["p50"]),        number_or_nan(latency["p99"]),
+          number_or_nan(latency["p999"]),       number_or_nan(latency["mean"]),
+          number_or_nan(summary["error_rate"]), number_or_nan(utilization["imbalance"]),
+          number_or_nan(utilization["max"])};
+}
+
+struct Variant {
+  std::string text;  // as given in --strategies
+  SimulationConfig config;
+};
+
+// Runs every (variant, replication) pair on `threads` threads. Run i is variant i / R, replication
+// i % R; each is an independent Simulation + Recorder writing only results[i], so the results do
+// not depend on scheduling. The first exception thrown by a run is rethrown here.
+std::vector<MetricValues> run_all(const std::vector<Variant>& variants, std::uint64_t replications,
+                                  unsigned threads, bool show_progress) {
+  const std::size_t total = variants.size() * replications;
+  std::vector<MetricValues> results(total);
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> finished{0};
+  std::mutex mutex;  // guards failure and the progress line
+  std::exception_ptr failure;
+  const bool draw = show_progress && ::isatty(STDERR_FILENO) != 0;
+
+  const auto worker = [&] {
+    for (std::size_t index = next++; index < total; index = next++) {
+      try {
+        SimulationConfig config = variants[index / replications].config;
+        config.replication = index % replications;
+        const RunResult run = run_simulation(config, nullptr, false);
+        results[index] = metrics_of(make_summary(config, *run.recorder, run.stats));
+      } catch (...) {
+        const std::lock_guard lock(mutex);
+        if (!failure) failure = std::current_exception();
+        next = total;  // the other workers stop after their current run
+        return;
+      }
+      const std::size_t done = ++finished;
+      if (draw) {
+        const std::lock_guard lock(mutex);
+        std::fprintf(stderr, "\r  compare: %zu / %zu runs done", done, total);
+        if (done == total) std::fputs("\n", stderr);
+        std::fflush(stderr);
+      }
+    }
+  };
+  {
+    std::vector<std::jthread> pool;
+    const auto count = static_cast<std::size_t>(std::max(1u, threads));
+    for (std::size_t i = 0; i < std::min(count, total); ++i) pool.emplace_back(worker);
+  }  // joins
+  if (failure) std::rethrow_exception(failure);
+  return results;
+}
+
+// One comparison per metric over the R x V matrix of that metric.
+std::vector<analytic::PairedComparison> compare_metrics(const std::vector<MetricValues>& results,
+                                                        std::size_t variant_count,
+                                                        std::uint64_t replications) {
+  std::vector<analytic::PairedComparison> comparisons;
+  for (std::size_t m = 0; m < kMetrics.size(); ++m) {
+    Eigen::MatrixXd samples(static_cast<Eigen::Index>(replications),
+                            static_cast<Eigen::Index>(variant_count));
+    for (std::size_t v = 0; v < variant_count; ++v) {
+      for (std::uint64_t r = 0; r < replications; ++r) {
+        samples(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(v)) =
+            results[v * replications + r][m];
+      }
+    }
+    comparisons.push_back(analytic::paired_comparison(samples, kConfidence));
+  }
+  return comparisons;
+}
+
+// ---- terminal table ----------------------------------------------------------------------------
+
+// Columns on a terminal: UTF-8 continuation bytes take none ("±" is one column, two bytes).
+std::size_t display_width(const std::string& text) {
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+// "12.35±0.52": the half width to two significant digits and the mean to the same decimals
+// (digits beyond the interval's precision are noise); four significant digits when the half
+// width is 0; at most 4 decimals. "-" when there is no value.
+std::string format_estimate(double mean, double half_width, bool show_sign) {
+  if (std::isnan(mean)) return "-";
+  const auto decimals_for = [](double value, int significant) {
+    if (!(value != 0.0) || !std::isfinite(value)) return 0;
+    const int magnitude = static_cast<int>(std::floor(std::log10(std::abs(value))));
+    // At most 4 decimals: enough for ratios near 1 (imbalance), and a rounding-level difference
+    // (1e-17) prints as 0 rather than as a column of zeros.
+    return std::clamp(significant - 1 - magnitude, 0, 4);
+  };
+  const bool spread = std::isfinite(half_width) && half_width > 0.0;
+  const int decimals = spread ? decimals_for(half_width, 2) : decimals_for(mean, 4);
+  char buffer[96];
+  std::snprintf(buffer, sizeof buffer, show_sign ? "%+.*f" : "%.*f", decimals, mean);
+  std::string text = buffer;
+  if (std::isnan(half_width)) return text;
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, half_width);
+  return text + "\u00b1" + buffer;
+}
+
+// Prints rows under a header, numbers right-aligned, the first column left-aligned. When the
+// table is wider than kTableWidth, the metric columns are split into several blocks, each
+// repeating the first column.
+void print_table(std::ostream& out, const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    widths[c] = display_width(header[c]);
+    for (const auto& row : rows) widths[c] = std::max(widths[c], display_width(row[c]));
+  }
+  const auto pad = [](const std::string& text, std::size_t width, bool left) {
+    const std::string fill(width - std::min(width, display_width(text)), ' ');
+    return left ? text + fill : fill + text;
+  };
+  std::size_t first = 1;
+  while (first < header.size()) {
+    std::size_t last = first;  // exclusive
+    std::size_t used = widths[0];
+    while (last < header.size() && (last == first || used + 2 + widths[last] <= kTableWidth)) {
+      used += 2 + widths[last];
+      ++last;
+    }
+    out << pad(header[0], widths[0], true);
+    for (std::size_t c = first; c < last; ++c) out << "  " << pad(header[c], widths[c], false);
+    out << '\n';
+    for (const auto& row : rows) {
+      out << pad(row[0], widths[0], true);
+      for (std::size_t c = first; c < last; ++c) out << "  " << pad(row[c], widths[c], false);
+      out << '\n';
+    }
+    first = last;
+    if (first < header.size()) out << '\n';
+  }
+}
+
+void print_comparison(std::ostream& out, const std::vector<Variant>& variants,
+                      std::uint64_t replications,
+                      const std::vector<analytic::PairedComparison>& comparisons) {
+  const SimulationConfig& base = variants.front().config;
+  out << "compare " << base.name << ": " << variants.size() << " variants x " << replications
+      << " replications (seed " << base.seed << ", common random numbers)\n"
+      << "each run measured " << to_seconds(base.duration_ns) << " s after "
+      << to_seconds(base.warmup_ns) << " s warmup\n\n";
+  std::vector<std::string> header = {"variant"};
+  for (const Metric& metric : kMetrics) header.emplace_back(metric.heading);
+
+  out << "mean \u00b1 95% confidence half-width over replications\n";
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t v = 0; v < variants.size(); ++v) {
+    std::vector<std::string> row = {variants[v].text};
+    for (std::size_t m = 0; m < kMetrics.size(); ++m) {
+      const analytic::Interval& interval = comparisons[m].variants[v];
+      row.push_back(format_estimate(interval.mean * kMetrics[m].table_scale,
+                                    interval.half_width * kMetrics[m].table_scale, false));
+    }
+    rows.push_back(std::move(row));
+  }
+  print_table(out, header, rows);
+  if (variants.size() < 2) return;
+
+  out << "\npaired difference from " << variants.front().text
+      << " (same replications; * = the 95% interval excludes 0)\n";
+  rows.clear();
+  for (std::size_t v = 1; v < variants.size(); ++v) {
+    std::vector<std::string> row = {variants[v].text};
+    for (std::size_t m = 0; m < kMetrics.size(); ++m) {
+      const analytic::Interval& difference = comparisons[m].differences[v];
+      row.push_back(format_estimate(difference.mean * kMetrics[m].table_scale,
+                                    difference.half_width * kMetrics[m].table_scale, true) +
+                    (difference.excludes_zero() ? "*" : " "));
+    }
+    rows.push_back(std::move(row));
+  }
+  print_table(out, header, rows);
+}
+
+// ---- files -------------------------------------------------------------------------------------
+
+void write_file(const std::filesystem::path& path, const auto& write) {
+  std::ofstream out(path);
+  if (!out) throw OutputError("cannot write " + path.string());
+  write(out);
+  out.flush();
+  if (!out) throw OutputError("error writing " + path.string());
+}
+
+nlohmann::ordered_json number_or_null(double value) {
+  if (!std::isfinite(value)) return nullptr;
+  return value;
+}
+
+void write_compare_csv(std::ostream& out, const std::vector<Variant>& variants,
+                       std::uint64_t replications,
+                       const std::vector<analytic::PairedComparison>& comparisons) {
+  out << "variant,metric,mean,ci_low,ci_high,half_width,diff_mean,diff_low,diff_high,"
+         "replications\n";
+  for (std::size_t v = 0; v < variants.size(); ++v) {
+    for (std::size_t m = 0; m < kMetrics.size(); ++m) {
+      const analytic::Interval& value = comparisons[m].variants[v];
+      const analytic::Interval& difference = comparisons[m].differences[v];
+      out << csv_field(variants[v].text) << ',' << kMetrics[m].name << ','
+          << format_number(value.mean) << ',' << format_number(value.low) << ','
+          << format_number(value.high) << ',' << format_number(value.half_width) << ','
+          << format_number(difference.mean) << ',' << format_number(difference.low) << ','
+          << format_number(difference.high) << ',' << replications << '\n';
+    }
+  }
+}
+
+void write_runs_csv(std::ostream& out, const std::vector<Variant>& variants,
+                    std::uint64_t replications, const std::vector<MetricValues>& results) {
+  out << "variant,replication";
+  for (const Metric& metric : kMetrics) out << ',' << metric.name;
+  out << '\n';
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    out << csv_field(variants[i / replications].text) << ',' << i % replications;
+    for (const double value : results[i]) out << ',' << format_number(value);
+    out << '\n';
+  }
+}
+
+nlohmann::ordered_json compare_json(const std::vector<Variant>& variants,
+                                    std::uint64_t replications,
+                                    const std::vector<MetricValues>& results,
+                                    const std::vector<analytic::PairedComparison>& comparisons) {
+  const SimulationConfig& base = variants.front().config;
+  nlohmann::ordered_json doc;
+  doc["scenario"] = base.name;
+  doc["seed"] = base.seed;
+  doc["replications"] = replications;
+  doc["confidence"] = kConfidence;
+  doc["baseline"] = variants.front().text;
+  doc["metrics"] = nlohmann::ordered_json::array();
+  for (const Metric& metric : kMetrics) doc["metrics"].push_back(metric.name);
+  doc["variants"] = nlohmann::ordered_json::array();
+  for (std::size_t v = 0; v < variants.size(); ++v) {
+    nlohmann::ordered_json entry;
+    entry["variant"] = variants[v].text;
+    entry["strategy"] = variants[v].config.balancer.strategy;
+    entry["options"] = nlohmann::ordered_json::object();
+    for (const auto& [name, value] : variants[v].config.balancer.options) {
+      std::visit([&](const auto& held) { entry["options"][name] = held; }, value);
+    }
+    entry["metrics"] = nlohmann::ordered_json::object();
+    for (std::size_t m = 0; m < kMetrics.size(); ++m) {
+      const analytic::Interval& value = comparisons[m].variants[v];
+      const analytic::Interval& difference = comparisons[m].differences[v];
+      entry["metrics"][kMetrics[m].name] = {
+          {"mean", number_or_null(value.mean)},
+          {"ci_low", number_or_null(value.low)},
+          {"ci_high", number_or_null(value.high)},
+          {"half_width", number_or_null(value.half_width)},
+          {"diff_mean", number_or_null(difference.mean)},
+          {"diff_low", number_or_null(difference.low)},
+          {"diff_high", number_or_null(difference.high)},
+          {"diff_excludes_zero", difference.excludes_zero()},
+      };
+    }
+    doc["variants"].push_back(std::move(entry));
+  }
+  doc["runs"] = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    nlohmann::ordered_json run;
+    run["variant"] = variants[i / replications].text;
+    run["replication"] = i % replications;
+    for (std::size_t m = 0; m < kMetrics.size(); ++m) {
+      run[kMetrics[m].name] = number_or_null(results[i][m]);
+    }
+    doc["runs"].push_back(std::move(run));
+  }
+  return doc;
+}
+
+}  // namespace
+
+int command_compare(const std::vector<std::string>& args) {
+  po::options_description options("lbsim compare options");
+  // clang-format off
+  options.add_options()
+      ("scenario", po::value<std::string>()->required(), "scenario YAML file")
+      ("strategies", po::value<std::string>()->required(),
+       "comma-separated variants, each a strategy name with optional options, e.g. "
+       "round_robin,random,least_request:choices=3")
+      ("replications,r", po::value<std::uint64_t>()->default_value(10),
+       "replications per variant (>= 2), numbered 0..R-1 for every variant (common random "
+       "numbers)")
+      ("threads,j", po::value<unsigned>(),
+       "runs in parallel (default: the number of hardware threads)")
+      ("out,o", po::value<std::string>(),
+       "output directory to write (default runs/<scenario name>-compare)")
+      ("force,f", "replace an existing non-empty output directory")
+      ("quiet,q", "print nothing but errors");
+  // clang-format on
+  add_scenario_options(options);
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+
+  std::optional<po::variables_map> vm;
+  try {
+    vm = parse_args(args, options, positional,
+                    "lbsim compare SCENARIO --strategies A,B[,...] [options]");
+  } catch (const po::error& e) {
+    return usage_error("compare", e.what());
+  }
+  if (!vm) return kExitOk;
+
+  const std::uint64_t replications = (*vm)["replications"].as<std::uint64_t>();
+  // Two replications are the fewest that give an interval; the upper bound only guards against a
+  // typo (or "-1", which Boost reads as 2^64 - 1) sizing the result table.
+  if (replications < 2 || replications > 1'000'000) {
+    return usage_error("compare",
+                       "--replications must be in [2, 1000000] (a confidence interval "
+                       "needs two replications); got " +
+                           std::to_string(replications));
+  }
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  if (vm->count("threads") != 0) {
+    threads = (*vm)["threads"].as<unsigned>();
+    if (threads < 1) return usage_error("compare", "--threads must be >= 1");
+  }
+  const bool quiet = vm->count("quiet") != 0;
+
+  try {
+    const std::string path = (*vm)["scenario"].as<std::string>();
+    std::vector<std::string> overrides;
+    if (vm->count("set") != 0) overrides = (*vm)["set"].as<std::vector<std::string>>();
+    std::vector<Variant> variants;
+    for (const std::string& text : split_strategy_list((*vm)["strategies"].as<std::string>())) {
+      Scenario scenario = load_scenario_variant(path, overrides, text);
+      if (vm->count("seed") != 0) scenario.config.seed = (*vm)["seed"].as<std::uint64_t>();
+      variants.push_back(Variant{text, std::move(scenario.config)});
+    }
+    // Build each variant's model once before running anything: what only the model checks is
+    // reported now, for the variant it concerns, rather than from a worker thread later.
+    for (const Variant& variant : variants) {
+      try {
+        const Simulation check(variant.config);
+      } catch (const std::invalid_argument& e) {
+        std::cerr << "lbsim compare: --strategies " << variant.text << ": " << e.what() << '\n';
+        return kExitBadInput;
+      }
+    }
+    const std::string out_dir = vm->count("out") != 0
+                                    ? (*vm)["out"].as<std::string>()
+                                    : "runs/" + variants.front().config.name + "-compare";
+    RunDirectory run_dir(out_dir, vm->count("force") != 0);
+
+    const std::vector<MetricValues> results = run_all(variants, replications, threads, !quiet);
+    const auto comparisons = compare_metrics(results, variants.size(), replications);
+
+    write_file(run_dir.file("compare.csv"),
+               [&](std::ostream& o) { write_compare_csv(o, variants, replications, comparisons); });
+    write_file(run_dir.file("runs.csv"),
+               [&](std::ostream& o) { write_runs_csv(o, variants, replications, results); });
+    write_file(run_dir.file("compare.json"), [&](std::ostream& o) {
+      write_json(o, compare_json(variants, replications, results, comparisons));
+    });
+    run_dir.commit();
+    if (!quiet) {
+      print_comparison(std::cout, variants, replications, comparisons);
+      std::cout << "\noutput directory: " << run_dir.target().string() << '\n';
+    }
+    return kExitOk;
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << '\n';
+    return kExitBadInput;
+  } catch (const OutputError& e) {
+    std::cerr << "lbsim compare: " << e.what() << '\n';
+    return kExitBadInput;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "lbsim compare: " << e.what() << '\n';
+    return kExitBadInput;
+  }
+}
+
+}  // namespace lbsim::cli

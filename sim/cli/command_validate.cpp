@@ -1,0 +1,50 @@
+#include <iostream>
+
+#include "sim/cli/commands.hpp"
+#include "sim/cli/support.hpp"
+#include "sim/model/simulation.hpp"
+
+namespace lbsim::cli {
+
+int command_validate(const std::vector<std::string>& args) {
+  po::options_description options("lbsim validate options");
+  options.add_options()("scenario", po::value<std::string>()->required(), "scenario YAML file")
+      ("quiet,q", "print nothing when the scenario is valid");
+  add_scenario_options(options);
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+
+  std::optional<po::variables_map> vm;
+  try {
+    vm = parse_args(args, options, positional, "lbsim validate SCENARIO [options]");
+  } catch (const po::error& e) {
+    return usage_error("validate", e.what());
+  }
+  if (!vm) return kExitOk;
+
+  try {
+    const Scenario scenario = load_for_command(*vm);
+    // Building the model checks what only the model knows (strategy construction, fleet).
+    const Simulation simulation(scenario.config);
+    if (vm->count("quiet") == 0) {
+      const SimulationConfig& c = scenario.config;
+      std::cout << scenario.path << ": valid\n"
+                << "  scenario " << c.name << ", seed " << c.seed << ", duration "
+                << to_seconds(c.duration_ns) << " s after " << to_seconds(c.warmup_ns)
+                << " s warmup, window " << to_seconds(c.window_ns) << " s\n"
+                << "  " << simulation.servers().size() << " servers in " << c.servers.size()
+                << " group(s), strategy " << c.balancer.strategy << " x"
+                << c.balancer.instances << " instance(s), "
+                << simulation.user_population() << " users\n";
+    }
+    return kExitOk;
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << '\n';
+    return kExitBadInput;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << vm->at("scenario").as<std::string>() << ": " << e.what() << '\n';
+    return kExitBadInput;
+  }
+}
+
+}  // namespace lbsim::cli
