@@ -233,6 +233,9 @@ RunStats Simulation::run() {
   if (global_view_ && config_.balancer.view_refresh_ns > 0) {
     events_.schedule(0, kViewRefresh, 0, 0);
   }
+  for (std::uint32_t i = 0; i < actions_.size(); ++i) {
+    if (actions_[i].first < end) events_.schedule(actions_[i].first, kAction, i, 0);
+  }
   schedule_next_arrival();
 
   std::uint64_t events = 0;
@@ -270,6 +273,9 @@ RunStats Simulation::run() {
         break;
       case kSlowStartTick:
         handle_slow_start_tick(event.time);
+        break;
+      case kAction:
+        actions_[event.a].second(*this, event.time);
         break;
       default:
         throw std::logic_error("unknown event kind");
@@ -664,6 +670,12 @@ void Simulation::handle_slow_start_tick(SimTime now) {
   if (ramping_ > 0) {
     events_.schedule(now + config_.balancer.slow_start.update_ns, kSlowStartTick, 0, 0);
   }
+}
+
+void Simulation::schedule_action(SimTime at, std::function<void(Simulation&, SimTime)> action) {
+  if (ran_) throw std::logic_error("schedule_action after run()");
+  if (at < 0) throw std::invalid_argument("schedule_action: negative time");
+  actions_.emplace_back(at, std::move(action));
 }
 
 void Simulation::set_weight(std::uint32_t server, double weight) {

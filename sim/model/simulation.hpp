@@ -59,6 +59,11 @@ class Simulation {
   // Runs from time 0 to warmup + duration. Call once.
   RunStats run();
 
+  // Runs `action` at simulated time `at` (>= 0), in order with the other events (ties: in the
+  // order scheduled). Call before run(). The mechanism behind timeline actions; tests use it to
+  // change the fleet mid-run.
+  void schedule_action(SimTime at, std::function<void(Simulation&, SimTime)> action);
+
   // Changes a server's configured weight now (its effective weight also reflects slow start).
   // Strategies see it at their next pick, with their own semantics (Envoy EDF applies it when
   // the host is next re-queued). Callable before run() and from timeline actions.
@@ -81,6 +86,7 @@ class Simulation {
     kViewRefresh,       // stale global view snapshot
     kGroupJoin,         // a = group index
     kSlowStartTick,
+    kAction,  // a = index into actions_
   };
 
   enum class Stage : std::uint8_t { kNew, kInLbQueue, kAtServer };
@@ -198,6 +204,8 @@ class Simulation {
   std::vector<std::uint32_t> connection_generation_;
   std::vector<std::uint32_t> connection_instance_;
   std::vector<SimTime> reconnect_at_;
+
+  std::vector<std::pair<SimTime, std::function<void(Simulation&, SimTime)>>> actions_;
 
   std::vector<Request> requests_;
   std::vector<std::uint32_t> free_slots_;

@@ -239,3 +239,35 @@ TEST_CASE("slow start: effective weight follows Envoy's and HAProxy's ramps") {
 }
 
 }  // namespace lbsim::test
+
+namespace lbsim::test {
+
+TEST_CASE("weights change at run time: weighted strategies follow from the change on") {
+  // Two servers, weights 1:1 until 10 s, then server 0's weight becomes 3: smooth weighted round
+  // robin (deterministic) gives exactly 1/2 before and 3/4 after; weighted_random gives shares
+  // within 5 binomial standard errors (sd of a share over ~4000 picks < 0.008).
+  for (const std::string strategy : {"weighted_round_robin", "weighted_random"}) {
+    CAPTURE(strategy);
+    auto c = fleet_config(400.0, exponential_s(0.001), 2, 4, kUnlimitedQueue, 0.0, 20.0, strategy);
+    Simulation simulation(c);
+    simulation.schedule_action(10 * kSecond,
+                               [](Simulation& sim, SimTime) { sim.set_weight(0, 3.0); });
+    OutcomeLog log;
+    simulation.set_observer(&log);
+    (void)simulation.run();
+    double before[2] = {0, 0}, after[2] = {0, 0};
+    for (const auto& [t, server] : log.dispatches) (t < 10 * kSecond ? before : after)[server] += 1;
+    const double share_before = before[0] / (before[0] + before[1]);
+    const double share_after = after[0] / (after[0] + after[1]);
+    if (strategy == "weighted_round_robin") {
+      CHECK(std::abs(share_before - 0.5) <= 1.0 / (before[0] + before[1]));
+      CHECK(std::abs(share_after - 0.75) <= 4.0 / (after[0] + after[1]));
+    } else {
+      CHECK(share_before == doctest::Approx(0.5).epsilon(0.08));
+      CHECK(share_after == doctest::Approx(0.75).epsilon(0.055));
+    }
+    CHECK(simulation.effective_weights()[0] == 3.0);
+  }
+}
+
+}  // namespace lbsim::test
