@@ -52,7 +52,10 @@ SimulationConfig make_config(int servers, const std::string& strategy, double re
   if (const StrategyInfo* info = find_strategy(strategy)) {
     for (const auto& spec : info->options) c.balancer.options[spec.name] = spec.default_value;
   }
-  c.servers.push_back({"s", servers, 1, kUnlimitedQueue, 1.0, 1.0});
+  ServerGroupConfig group;
+  group.group = "s";
+  group.count = servers;
+  c.servers.push_back(group);
   return c;
 }
 

@@ -77,6 +77,7 @@ void Recorder::close_window() {
   current_.utilization_mean = tracks_.empty() ? 0.0 : util_sum / static_cast<double>(tracks_.size());
   current_.utilization_max = util_max;
   current_.queue_total_mean = queue_sum;
+  current_.servers_down = servers_down_;
   if (window_latency_.count() > 0) {
     current_.mean_s = window_latency_.mean_s();
     current_.p50_s = window_latency_.quantile_s(0.50);
@@ -153,6 +154,23 @@ void Recorder::on_server_state(SimTime now, std::uint32_t server, std::int32_t b
 void Recorder::on_log(SimTime now, std::string_view kind, std::string_view subject,
                       std::string_view detail) {
   log_.push_back({now, std::string(kind), std::string(subject), std::string(detail)});
+}
+
+void Recorder::on_retry(SimTime now) {
+  advance_to(now);
+  ++current_.retries;
+  if (now >= setup_.warmup_ns) ++totals_.retries;
+}
+
+void Recorder::on_server_down(SimTime now, std::uint32_t /*server*/) {
+  advance_to(now);
+  ++servers_down_;
+  if (now >= setup_.warmup_ns) ++totals_.crashes;
+}
+
+void Recorder::on_server_up(SimTime now, std::uint32_t /*server*/) {
+  advance_to(now);
+  --servers_down_;
 }
 
 void Recorder::finish() {

@@ -35,6 +35,8 @@ struct WindowRow {
   double utilization_mean = 0.0, utilization_max = 0.0;
   double queue_total_mean = 0.0;  // time-averaged queued requests, summed over servers
   std::uint64_t wasted = 0;       // services completed after the client gave up
+  std::uint64_t retries = 0;      // failed attempts sent again
+  std::uint32_t servers_down = 0; // servers down at the window's end
   [[nodiscard]] double error_rate() const {
     const auto done = completed + failed;
     return done == 0 ? 0.0 : static_cast<double>(failed) / static_cast<double>(done);
@@ -58,6 +60,8 @@ struct RecorderSetup {
 struct Totals {
   std::uint64_t offered = 0, completed = 0, failed = 0, wasted = 0;
   std::uint64_t waited = 0;  // completed requests that queued before service (wait > 0)
+  std::uint64_t retries = 0;
+  std::uint64_t crashes = 0;  // servers going down (crash or kill), measured period
   std::array<std::uint64_t, kErrorKindCount> by_error{};
   double wait_sum_s = 0.0;
   std::uint64_t users_active = 0, users_affected = 0;
@@ -76,6 +80,9 @@ class Recorder final : public Observer {
                        std::int64_t queued) override;
   void on_log(SimTime now, std::string_view kind, std::string_view subject,
               std::string_view detail) override;
+  void on_retry(SimTime now) override;
+  void on_server_down(SimTime now, std::uint32_t server) override;
+  void on_server_up(SimTime now, std::uint32_t server) override;
 
   // Closes every window up to the end of the run. Call once after Simulation::run().
   void finish();
@@ -117,6 +124,7 @@ class Recorder final : public Observer {
   std::vector<LogRow> log_;
   std::vector<std::uint64_t> active_bits_, affected_bits_;
   Totals totals_;
+  std::uint32_t servers_down_ = 0;
   bool finished_ = false;
 };
 

@@ -67,6 +67,8 @@ nlohmann::ordered_json make_summary(const SimulationConfig& config, const Record
       {"failed", totals.failed},
       {"unfinished", totals.offered - totals.completed - totals.failed},
       {"wasted_services", totals.wasted},
+      {"retries", totals.retries},
+      {"attempts", totals.offered + totals.retries},
       {"by_error", by_error},
   };
   doc["error_rate"] = ratio(static_cast<double>(totals.failed), finished);
@@ -95,6 +97,7 @@ nlohmann::ordered_json make_summary(const SimulationConfig& config, const Record
   };
   doc["servers"] = {
       {"count", totals.utilization.size()},
+      {"went_down", totals.crashes},
       {"utilization", {{"mean", util_mean}, {"max", util_max},
                        {"imbalance", ratio(util_max, util_mean)}}},
   };
@@ -111,7 +114,8 @@ nlohmann::ordered_json make_summary(const SimulationConfig& config, const Record
 void write_timeseries_csv(std::ostream& out, const Recorder& recorder) {
   out << "t_s,warmup,offered,completed,failed,error_rate";
   for (int k = 1; k < kErrorKindCount; ++k) out << ',' << error_kind_name(static_cast<ErrorKind>(k));
-  out << ",mean_s,p50_s,p90_s,p99_s,utilization_mean,utilization_max,queue_total_mean,wasted\n";
+  out << ",mean_s,p50_s,p90_s,p99_s,utilization_mean,utilization_max,queue_total_mean,wasted,"
+         "retries,servers_down\n";
   const SimTime warmup = recorder.setup().warmup_ns;
   for (const WindowRow& row : recorder.windows()) {
     out << format_number(to_seconds(row.start)) << ',' << (row.start < warmup ? 1 : 0) << ','
@@ -121,7 +125,8 @@ void write_timeseries_csv(std::ostream& out, const Recorder& recorder) {
     out << ',' << format_number(row.mean_s) << ',' << format_number(row.p50_s) << ','
         << format_number(row.p90_s) << ',' << format_number(row.p99_s) << ','
         << format_number(row.utilization_mean) << ',' << format_number(row.utilization_max) << ','
-        << format_number(row.queue_total_mean) << ',' << row.wasted << '\n';
+        << format_number(row.queue_total_mean) << ',' << row.wasted << ',' << row.retries << ','
+        << row.servers_down << '\n';
   }
 }
 

@@ -45,8 +45,34 @@ struct WorkloadConfig {
   DistributionConfig service;
 };
 
+enum class BackoffJitter {
+  kNone,   // wait exactly b
+  kFull,   // uniform on [0, b)            (AWS "full jitter"; Envoy's retry back-off)
+  kEqual,  // b/2 + uniform on [0, b/2)    (AWS "equal jitter")
+};
+
+// Retries of failed attempts (Envoy retry policy, Finagle/Envoy retry budgets). The n-th retry
+// (n = 1, 2, ...) waits per `jitter` with b = min(backoff_max, backoff_base x 2^(n-1)), then goes
+// back through the balancer (same instance).
+struct RetryPolicy {
+  int max_attempts = 1;              // attempts in all, the first included; 1 = no retries
+  std::uint32_t retry_on_mask = 0;   // bit (1 << ErrorKind) for each error kind that is retried
+  SimTime backoff_base_ns = 25 * kMillisecond;
+  SimTime backoff_max_ns = 250 * kMillisecond;
+  BackoffJitter jitter = BackoffJitter::kFull;
+  bool avoid_previous_host = false;  // re-pick (up to 3 times) if the balancer picks the host
+                                     // that failed the previous attempt (Envoy previous_hosts)
+  // Retry budget (Envoy circuit_breakers.retry_budget): a retry is allowed only while retries in
+  // progress at the instance stay below max(budget_min_retries, budget_fraction x requests in
+  // progress there). budget_fraction < 0 = no budget.
+  double budget_fraction = -1.0;
+  std::uint32_t budget_min_retries = 3;
+};
+
 struct ClientConfig {
-  SimTime timeout_ns = 0;  // per-attempt timeout; 0 = the client waits forever
+  SimTime timeout_ns = 0;   // per-attempt timeout; 0 = the client waits forever
+  SimTime deadline_ns = 0;  // overall deadline across attempts (Envoy route timeout); 0 = none
+  RetryPolicy retry;
 };
 
 // A strategy option's value after validation: a number (durations in seconds) or a name.
@@ -100,6 +126,25 @@ struct BalancerConfig {
 
 inline constexpr std::int64_t kUnlimitedQueue = -1;
 
+// How a server behaves under overload, and after a crash.
+struct OverloadConfig {
+  // Thrashing: a request that starts service while more than `knee` workers are busy (itself
+  // included) takes (1 + slowdown x (busy - knee)) times longer. 0 = no knee.
+  std::int32_t knee = 0;
+  double slowdown = 0.0;
+  // Memory limit: the server crashes when a request arrives to find `crash_queue` requests
+  // already queued; everything queued and in service is lost (crash_lost). -1 = never crashes.
+  std::int64_t crash_queue = -1;
+  SimTime restart_ns = 30 * kSecond;  // down time after a crash; requests meanwhile: refused
+  // Cold start after a restart: service takes `cold_factor` times longer right after it, the
+  // excess decaying linearly to nothing over cold_start_ns. 0 = none.
+  SimTime cold_start_ns = 0;
+  double cold_factor = 1.0;
+  // The server drops a request that has waited longer than this in its queue (checked when a
+  // worker would take it; the client gets queue_timeout then). 0 = never.
+  SimTime queue_timeout_ns = 0;
+};
+
 struct ServerGroupConfig {
   std::string group;
   int count = 1;
@@ -111,6 +156,7 @@ struct ServerGroupConfig {
   // maxconn); 0 = unlimited. Beyond it requests wait in the balancer's queue.
   std::uint32_t max_connections = 0;
   SimTime join_at_ns = 0;  // the group joins the fleet at this time (scale-out); 0 = from start
+  OverloadConfig overload;
 };
 
 struct SimulationConfig {

@@ -20,8 +20,9 @@ enum class ErrorKind : std::uint8_t {
   kCrashLost,         // in flight when the server crashed
   kLbQueueFull,       // 503: the balancer's queue (all servers at max_connections) was full
   kLbQueueTimeout,    // 503: waited in the balancer's queue longer than its queue_timeout
+  kQueueTimeout,      // 503: the server dropped it after it waited too long in its queue
 };
-inline constexpr int kErrorKindCount = 9;
+inline constexpr int kErrorKindCount = 10;
 
 [[nodiscard]] constexpr std::string_view error_kind_name(ErrorKind kind) {
   switch (kind) {
@@ -34,6 +35,7 @@ inline constexpr int kErrorKindCount = 9;
     case ErrorKind::kCrashLost: return "crash_lost";
     case ErrorKind::kLbQueueFull: return "lb_queue_full";
     case ErrorKind::kLbQueueTimeout: return "lb_queue_timeout";
+    case ErrorKind::kQueueTimeout: return "queue_timeout";
   }
   return "unknown";
 }
@@ -63,6 +65,11 @@ class Observer {
   virtual void on_dispatch(SimTime /*now*/, std::uint32_t /*server*/) {}
   // The client got a response or gave up; exactly once per request.
   virtual void on_request_done(SimTime /*now*/, const RequestOutcome& /*outcome*/) {}
+  // A failed attempt will be retried (after its back-off).
+  virtual void on_retry(SimTime /*now*/) {}
+  // A server crashed (or was killed), or came back after a restart.
+  virtual void on_server_down(SimTime /*now*/, std::uint32_t /*server*/) {}
+  virtual void on_server_up(SimTime /*now*/, std::uint32_t /*server*/) {}
   // A server finished a unit of work (counted even if its client had given up: wasted work).
   virtual void on_service_done(SimTime /*now*/, std::uint32_t /*server*/,
                                bool /*client_waiting*/) {}

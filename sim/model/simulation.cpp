@@ -75,8 +75,12 @@ Simulation::Simulation(SimulationConfig config)
     for (int i = 0; i < group.count; ++i) {
       Server server;
       server.workers = group.workers;
+      server.in_service.reserve(static_cast<std::size_t>(group.workers));
       server.queue_limit = group.queue_limit;
       server.ns_per_demand_s = 1e9 / group.speed;
+      const OverloadConfig& o = group.overload;
+      server.overload = o.knee > 0 || o.crash_queue >= 0 || o.cold_start_ns > 0 ||
+                        o.queue_timeout_ns > 0;
       servers_.push_back(std::move(server));
       server_info_.push_back(
           {group.group + "-" + std::to_string(i), group.group, group.workers, group.speed});
@@ -136,6 +140,8 @@ Simulation::Simulation(SimulationConfig config)
 
   arrival_lane_ = events_.add_lane();
   if (config_.client.timeout_ns > 0) timeout_lane_ = events_.add_lane();
+  if (config_.client.deadline_ns > 0) deadline_lane_ = events_.add_lane();
+  retry_rng_ = Rng(config_.seed, config_.replication, StreamPurpose::kRetryJitter, 0);
   if (any_max_connections_) lb_queue_lane_ = events_.add_lane();
   if (connection_mode_ && balancer.connection_lifetime_ns > 0) {
     connection_lane_ = events_.add_lane();
@@ -143,6 +149,8 @@ Simulation::Simulation(SimulationConfig config)
   const std::size_t initial_slots = 1024;
   requests_.reserve(initial_slots);
   free_slots_.reserve(initial_slots);
+  calls_.reserve(initial_slots);
+  free_calls_.reserve(initial_slots);
   events_.reserve(servers_.size() * 4 + 64);
 }
 
@@ -194,6 +202,21 @@ std::uint32_t Simulation::allocate_request() {
 void Simulation::free_request(std::uint32_t slot) {
   ++requests_[slot].generation;  // stale timers for this slot are now ignored
   free_slots_.push_back(slot);
+}
+
+std::uint32_t Simulation::allocate_call() {
+  if (!free_calls_.empty()) {
+    const std::uint32_t call = free_calls_.back();
+    free_calls_.pop_back();
+    return call;
+  }
+  calls_.emplace_back();
+  return static_cast<std::uint32_t>(calls_.size() - 1);
+}
+
+void Simulation::free_call(std::uint32_t call) {
+  ++calls_[call].generation;  // its retry and deadline timers are now ignored
+  free_calls_.push_back(call);
 }
 
 void Simulation::schedule_next_arrival() {
@@ -251,7 +274,7 @@ RunStats Simulation::run() {
         handle_arrival(event.time);
         break;
       case kDeparture:
-        handle_departure(event.time, event.a);
+        if (requests_[event.a].generation == event.b) handle_departure(event.time, event.a);
         break;
       case kTimeout:
         handle_timeout(event.time, event.a, event.b);
@@ -277,6 +300,15 @@ RunStats Simulation::run() {
       case kAction:
         actions_[event.a].second(*this, event.time);
         break;
+      case kRetry:
+        handle_retry(event.time, event.a, event.b);
+        break;
+      case kDeadline:
+        handle_deadline(event.time, event.a, event.b);
+        break;
+      case kServerRestart:
+        handle_server_restart(event.time, event.a, event.b);
+        break;
       default:
         throw std::logic_error("unknown event kind");
     }
@@ -298,25 +330,48 @@ RunStats Simulation::run() {
 void Simulation::handle_arrival(SimTime now) {
   ++stats_.arrivals;
   const std::int64_t trace_row = pending_arrival_.trace_row;
-  const std::uint32_t slot = allocate_request();
-  Request& request = requests_[slot];
-  request.arrival = now;
-  request.service_start = -1;
-  request.user = users_.pick(trace_row);
+  const std::uint32_t c = allocate_call();
+  Call& call = calls_[c];
+  call.arrival = now;
+  call.user = users_.pick(trace_row);
   // Demands are drawn in arrival order from their own stream, before any balancing decision, so
-  // every strategy sees the same demands (common random numbers).
+  // every strategy sees the same demands (common random numbers). Retries redo the same work.
   const auto& trace_service = config_.workload.trace.service_s;
-  request.demand_s = (trace_row >= 0 && !trace_service.empty())
-                         ? trace_service[static_cast<std::size_t>(trace_row)]
-                         : service_.sample(service_rng_);
+  call.demand_s = (trace_row >= 0 && !trace_service.empty())
+                      ? trace_service[static_cast<std::size_t>(trace_row)]
+                      : service_.sample(service_rng_);
+  call.instance = instance_for(call.user);
+  call.attempt = kNoServer;
+  call.attempts = 0;
+  call.last_server = kNoServer;
+  call.retrying = false;
+  ++instances_[call.instance].calls_active;
+  observer_->on_request_arrival(now, call.user, call.demand_s);
+  schedule_next_arrival();
+  if (config_.client.deadline_ns > 0) {
+    events_.schedule_in_lane(deadline_lane_, now + config_.client.deadline_ns, kDeadline, c,
+                             call.generation);
+  }
+  start_attempt(now, c);
+}
+
+void Simulation::start_attempt(SimTime now, std::uint32_t c) {
+  const std::uint32_t slot = allocate_request();
+  Call& call = calls_[c];
+  Request& request = requests_[slot];
+  request.sent = now;
+  request.service_start = -1;
+  request.demand_s = call.demand_s;
+  request.user = call.user;
+  request.call = c;
+  request.instance = call.instance;
   request.client_waiting = true;
   request.counted = false;
   request.stage = Stage::kNew;
-  request.instance = instance_for(request.user);
-  observer_->on_request_arrival(now, request.user, request.demand_s);
-  schedule_next_arrival();
+  call.attempt = slot;
+  ++call.attempts;
   if (config_.client.timeout_ns > 0) {
-    // Scheduled before routing: if routing fails the request at once, freeing the slot bumps its
+    // Scheduled before routing: if routing fails the attempt at once, freeing the slot bumps its
     // generation and this timer is ignored when it pops.
     events_.schedule_in_lane(timeout_lane_, now + config_.client.timeout_ns, kTimeout, slot,
                              request.generation);
@@ -335,27 +390,34 @@ std::uint32_t Simulation::pick(SimTime now, std::uint32_t instance, std::uint64_
 
 void Simulation::route(SimTime now, std::uint32_t slot) {
   const std::uint32_t instance = requests_[slot].instance;
-  const std::uint32_t server = pick(now, instance, requests_[slot].user);
+  const std::uint64_t user = requests_[slot].user;
+  std::uint32_t server = pick(now, instance, user);
+  const std::uint32_t previous = calls_[requests_[slot].call].last_server;
+  if (config_.client.retry.avoid_previous_host && previous != kNoServer) {
+    // Envoy's previous_hosts retry predicate: re-pick a few times rather than go back to the
+    // host that just failed (it may still be the only choice).
+    for (int tries = 0; tries < 3 && server == previous; ++tries) server = pick(now, instance, user);
+  }
   if (server == kNoServer) {
     Instance& in = instances_[instance];
     if (any_max_connections_ && available_count_ > 0) {
       // Every available server is at this instance's max_connections: wait in the balancer's
       // queue (HAProxy's backend queue) for a connection slot to free up.
       const std::int64_t limit = config_.balancer.queue_limit;
-      if (limit >= 0 && static_cast<std::int64_t>(instances_[instance].queued_live) >= limit) {
-        finish_client(now, slot, ErrorKind::kLbQueueFull);
+      if (limit >= 0 && static_cast<std::int64_t>(in.queued_live) >= limit) {
+        attempt_failed(now, slot, ErrorKind::kLbQueueFull);
         free_request(slot);
         return;
       }
       Request& request = requests_[slot];
       request.stage = Stage::kInLbQueue;
       in.queue.push_back(slot);
-      ++instances_[instance].queued_live;
+      ++in.queued_live;
       events_.schedule_in_lane(lb_queue_lane_, now + config_.balancer.queue_timeout_ns,
                                kLbQueueTimeout, slot, request.generation);
       return;
     }
-    finish_client(now, slot, ErrorKind::kNoHealthyBackend);
+    attempt_failed(now, slot, ErrorKind::kNoHealthyBackend);
     free_request(slot);
     return;
   }
@@ -377,7 +439,7 @@ void Simulation::route_l4(SimTime now, std::uint32_t slot) {
     }
     server = pick(now, request.instance, user);
     if (server == kNoServer) {
-      finish_client(now, slot, ErrorKind::kNoHealthyBackend);
+      attempt_failed(now, slot, ErrorKind::kNoHealthyBackend);
       free_request(slot);
       return;
     }
@@ -400,20 +462,47 @@ void Simulation::send_to_server(SimTime now, std::uint32_t slot, std::uint32_t s
   request.stage = Stage::kAtServer;
   observer_->on_dispatch(now, server_index);
   Server& server = servers_[server_index];
-  if (server.busy < server.workers) {
+  const auto reject = [&](ErrorKind error) {
+    // An immediate answer: a 503 from a full queue, or a refused connection.
+    instances_[request.instance].strategy->on_response(server_index, 0, now);
+    attempt_failed(now, slot, error);
+    release_outstanding(now, slot);
+    free_request(slot);
+  };
+  if (!server.up) {
+    reject(ErrorKind::kRefused);
+  } else if (server.busy < server.workers) {
     start_service(now, server_index, slot);
+  } else if (server.overload && config_.servers[server_group_[server_index]].overload.crash_queue >= 0 &&
+             static_cast<std::int64_t>(server.queue.size()) >=
+                 config_.servers[server_group_[server_index]].overload.crash_queue) {
+    // Out of memory: the arriving request finds the queue at the crash threshold.
+    request.enqueued = now;
+    server.queue.push_back(slot);
+    crash(now, server_index, "server_crash");
   } else if (server.queue_limit == kUnlimitedQueue ||
              static_cast<std::int64_t>(server.queue.size()) < server.queue_limit) {
+    request.enqueued = now;
     server.queue.push_back(slot);
     server_state_changed(now, server_index);
   } else {
-    // 503 from a full server queue: an immediate response.
-    Instance& in = instances_[request.instance];
-    in.strategy->on_response(server_index, 0, now);
-    finish_client(now, slot, ErrorKind::kQueueFull);
-    release_outstanding(now, slot);
-    free_request(slot);
+    reject(ErrorKind::kQueueFull);
   }
+}
+
+double Simulation::service_factor(SimTime now, std::uint32_t server_index) const {
+  const Server& server = servers_[server_index];
+  const OverloadConfig& o = config_.servers[server_group_[server_index]].overload;
+  double factor = 1.0;
+  if (o.knee > 0 && server.busy > o.knee) {
+    factor *= 1.0 + o.slowdown * static_cast<double>(server.busy - o.knee);
+  }
+  if (o.cold_start_ns > 0 && server.restarted_at >= 0 && now - server.restarted_at < o.cold_start_ns) {
+    const double left = 1.0 - static_cast<double>(now - server.restarted_at) /
+                                  static_cast<double>(o.cold_start_ns);
+    factor *= 1.0 + (o.cold_factor - 1.0) * left;
+  }
+  return factor;
 }
 
 void Simulation::start_service(SimTime now, std::uint32_t server_index, std::uint32_t slot) {
@@ -421,18 +510,122 @@ void Simulation::start_service(SimTime now, std::uint32_t server_index, std::uin
   ++server.busy;
   Request& request = requests_[slot];
   request.service_start = now;
-  const auto duration = static_cast<SimTime>(request.demand_s * server.ns_per_demand_s + 0.5);
-  events_.schedule(now + duration, kDeparture, slot, request.generation);
+  request.service_index = static_cast<std::uint32_t>(server.in_service.size());
+  server.in_service.push_back(slot);
+  double ns = request.demand_s * server.ns_per_demand_s;
+  if (server.overload) ns *= service_factor(now, server_index);
+  events_.schedule(now + static_cast<SimTime>(ns + 0.5), kDeparture, slot, request.generation);
   server_state_changed(now, server_index);
 }
 
-void Simulation::finish_client(SimTime now, std::uint32_t slot, ErrorKind error) {
+// ---- calls and attempts ------------------------------------------------------------------------
+
+void Simulation::abandon_attempt(SimTime now, std::uint32_t slot) {
+  Request& request = requests_[slot];
+  if (!request.client_waiting) return;
+  request.client_waiting = false;
+  switch (request.stage) {
+    case Stage::kNew:  // waiting for an L4 reconnection; the deferred dispatch frees the slot
+      break;
+    case Stage::kInLbQueue:  // leaves the balancer's queue; the entry is dropped when reached
+      --instances_[request.instance].queued_live;
+      break;
+    case Stage::kAtServer:
+      // The client resets the attempt; the server keeps the work (queued or in service).
+      instances_[request.instance].strategy->on_response(request.server, now - request.sent, now);
+      release_outstanding(now, slot);
+      break;
+  }
+}
+
+bool Simulation::may_retry(const Call& call, ErrorKind error, SimTime now) const {
+  const RetryPolicy& retry = config_.client.retry;
+  if (call.attempts >= static_cast<std::uint32_t>(retry.max_attempts)) return false;
+  if ((retry.retry_on_mask & (1u << static_cast<unsigned>(error))) == 0) return false;
+  if (config_.client.deadline_ns > 0 && now >= call.arrival + config_.client.deadline_ns) {
+    return false;
+  }
+  if (retry.budget_fraction >= 0.0) {
+    const Instance& in = instances_[call.instance];
+    const double allowed = std::max(static_cast<double>(retry.budget_min_retries),
+                                    retry.budget_fraction * in.calls_active);
+    // This call's own retry, if it is in one, ends with this failure.
+    const std::uint32_t active = in.retries_active - (call.retrying ? 1 : 0);
+    if (static_cast<double>(active) >= allowed) return false;
+  }
+  return true;
+}
+
+SimTime Simulation::backoff(std::uint32_t retry_number) {
+  const RetryPolicy& retry = config_.client.retry;
+  const double cap = static_cast<double>(retry.backoff_max_ns);
+  const double base = static_cast<double>(retry.backoff_base_ns) *
+                      std::ldexp(1.0, static_cast<int>(std::min<std::uint32_t>(retry_number, 60)) - 1);
+  const double b = std::min(cap, base);
+  switch (retry.jitter) {
+    case BackoffJitter::kNone:
+      return static_cast<SimTime>(b);
+    case BackoffJitter::kFull:
+      return static_cast<SimTime>(b * retry_rng_.uniform01());
+    case BackoffJitter::kEqual:
+      return static_cast<SimTime>(b / 2 + b / 2 * retry_rng_.uniform01());
+  }
+  return static_cast<SimTime>(b);
+}
+
+void Simulation::attempt_failed(SimTime now, std::uint32_t slot, ErrorKind error) {
+  Request& request = requests_[slot];
+  const bool at_server = request.stage == Stage::kAtServer;
+  request.client_waiting = false;
+  const std::uint32_t c = request.call;
+  Call& call = calls_[c];
+  if (call.attempt != slot) return;  // an attempt the client had already given up on
+  call.attempt = kNoServer;
+  call.last_server = at_server ? request.server : kNoServer;
+  if (may_retry(call, error, now)) {
+    if (!call.retrying) {
+      call.retrying = true;
+      ++instances_[call.instance].retries_active;
+    }
+    observer_->on_retry(now);
+    events_.schedule(now + backoff(call.attempts), kRetry, c, call.generation);
+    return;
+  }
+  finish_call(now, c, error, -1, at_server ? request.server : kNoServer);
+}
+
+void Simulation::attempt_succeeded(SimTime now, std::uint32_t slot) {
   Request& request = requests_[slot];
   request.client_waiting = false;
-  const bool reached_server = request.stage == Stage::kAtServer;
-  observer_->on_request_done(now, {request.user, request.arrival, request.service_start, now,
-                                   reached_server ? request.server : kNoServer, error,
-                                   request.instance});
+  Call& call = calls_[request.call];
+  call.attempt = kNoServer;
+  finish_call(now, request.call, ErrorKind::kNone, request.service_start, request.server);
+}
+
+void Simulation::finish_call(SimTime now, std::uint32_t c, ErrorKind error, SimTime service_start,
+                             std::uint32_t server) {
+  Call& call = calls_[c];
+  Instance& in = instances_[call.instance];
+  if (call.retrying) --in.retries_active;
+  --in.calls_active;
+  observer_->on_request_done(
+      now, {call.user, call.arrival, service_start, now, server, error, call.instance});
+  free_call(c);
+}
+
+void Simulation::handle_retry(SimTime now, std::uint32_t c, std::uint32_t generation) {
+  if (calls_[c].generation != generation) return;  // the deadline ended it meanwhile
+  start_attempt(now, c);
+}
+
+void Simulation::handle_deadline(SimTime now, std::uint32_t c, std::uint32_t generation) {
+  if (calls_[c].generation != generation) return;  // finished in time
+  const std::uint32_t slot = calls_[c].attempt;
+  const std::uint32_t server =
+      slot != kNoServer && requests_[slot].stage == Stage::kAtServer ? requests_[slot].server
+                                                                     : kNoServer;
+  if (slot != kNoServer) abandon_attempt(now, slot);
+  finish_call(now, c, ErrorKind::kTimeout, -1, server);
 }
 
 void Simulation::release_outstanding(SimTime now, std::uint32_t slot) {
@@ -457,7 +650,7 @@ void Simulation::drain_lb_queue(SimTime now, std::uint32_t instance, std::uint32
       free_request(slot);
       continue;
     }
-    --instances_[instance].queued_live;
+    --in.queued_live;
     request.server = server;
     request.counted = true;
     change_outstanding(instance, server, +1);
@@ -472,11 +665,33 @@ void Simulation::handle_departure(SimTime now, std::uint32_t slot) {
   const std::uint32_t server_index = request.server;
   Server& server = servers_[server_index];
   --server.busy;
+  {  // O(1) removal from the in-service list: move the last entry into this one's place
+    const std::uint32_t last = server.in_service.back();
+    server.in_service[request.service_index] = last;
+    requests_[last].service_index = request.service_index;
+    server.in_service.pop_back();
+  }
   // The server's own queue is served first (FIFO), before the freed balancer slot can bring a
-  // request from the balancer's queue.
-  if (!server.queue.empty()) {
-    start_service(now, server_index, server.queue.pop_front());
-  } else {
+  // request from the balancer's queue. Requests that waited past the queue timeout are dropped.
+  bool started = false;
+  while (!server.queue.empty() && !started) {
+    const std::uint32_t next = server.queue.pop_front();
+    const SimTime limit = server.overload
+                              ? config_.servers[server_group_[server_index]].overload.queue_timeout_ns
+                              : 0;
+    if (limit > 0 && now - requests_[next].enqueued > limit) {
+      if (requests_[next].client_waiting) {
+        instances_[requests_[next].instance].strategy->on_response(server_index, 0, now);
+        attempt_failed(now, next, ErrorKind::kQueueTimeout);
+      }
+      release_outstanding(now, next);
+      free_request(next);
+      continue;
+    }
+    start_service(now, server_index, next);
+    started = true;
+  }
+  if (!started) {
     server_state_changed(now, server_index);
     if (server.busy == 0) {
       const auto n = static_cast<std::uint64_t>(instances_.size());
@@ -487,8 +702,8 @@ void Simulation::handle_departure(SimTime now, std::uint32_t slot) {
   const bool client_waiting = request.client_waiting;
   observer_->on_service_done(now, server_index, client_waiting);
   if (client_waiting) {
-    instances_[request.instance].strategy->on_response(server_index, now - request.arrival, now);
-    finish_client(now, slot, ErrorKind::kNone);
+    instances_[request.instance].strategy->on_response(server_index, now - request.sent, now);
+    attempt_succeeded(now, slot);
   }
   release_outstanding(now, slot);
   free_request(slot);
@@ -497,22 +712,8 @@ void Simulation::handle_departure(SimTime now, std::uint32_t slot) {
 void Simulation::handle_timeout(SimTime now, std::uint32_t slot, std::uint32_t generation) {
   Request& request = requests_[slot];
   if (request.generation != generation || !request.client_waiting) return;  // lazily cancelled
-  switch (request.stage) {
-    case Stage::kNew:  // waiting for an L4 reconnection; the deferred dispatch frees the slot
-      finish_client(now, slot, ErrorKind::kTimeout);
-      return;
-    case Stage::kInLbQueue:  // leaves the balancer's queue; the entry is dropped when reached
-      finish_client(now, slot, ErrorKind::kTimeout);
-      --instances_[request.instance].queued_live;
-      return;
-    case Stage::kAtServer:
-      // The client gives up; the server keeps the work (queued or in service): wasted work.
-      instances_[request.instance].strategy->on_response(request.server, now - request.arrival,
-                                                         now);
-      finish_client(now, slot, ErrorKind::kTimeout);
-      release_outstanding(now, slot);
-      return;
-  }
+  abandon_attempt(now, slot);
+  attempt_failed(now, slot, ErrorKind::kTimeout);
 }
 
 void Simulation::handle_lb_queue_timeout(SimTime now, std::uint32_t slot,
@@ -522,8 +723,8 @@ void Simulation::handle_lb_queue_timeout(SimTime now, std::uint32_t slot,
       request.stage != Stage::kInLbQueue) {
     return;
   }
-  finish_client(now, slot, ErrorKind::kLbQueueTimeout);
   --instances_[request.instance].queued_live;
+  attempt_failed(now, slot, ErrorKind::kLbQueueTimeout);
 }
 
 void Simulation::handle_deferred_dispatch(SimTime now, std::uint32_t slot,
@@ -546,6 +747,65 @@ void Simulation::handle_connection_close(SimTime now, std::uint32_t user,
   connection_server_[user] = kNoServer;
   ++connection_generation_[user];
   reconnect_at_[user] = now + config_.balancer.reconnect_backoff_ns;
+}
+
+// ---- crashes and restarts ----------------------------------------------------------------------
+
+void Simulation::crash(SimTime now, std::uint32_t server_index, std::string_view why) {
+  Server& server = servers_[server_index];
+  if (!server.up) return;
+  server.up = false;
+  ++server.incarnation;
+  // Everything the server held is lost: in service (their departure events become stale when
+  // the slots are freed) and queued.
+  std::vector<std::uint32_t>& lost = crash_scratch_;
+  lost.clear();
+  while (!server.queue.empty()) lost.push_back(server.queue.pop_front());
+  lost.insert(lost.end(), server.in_service.begin(), server.in_service.end());
+  server.in_service.clear();
+  server.busy = 0;
+  for (const std::uint32_t slot : lost) {
+    if (requests_[slot].client_waiting) {
+      instances_[requests_[slot].instance].strategy->on_response(server_index, now - requests_[slot].sent, now);
+      attempt_failed(now, slot, ErrorKind::kCrashLost);
+    }
+    release_outstanding(now, slot);
+    free_request(slot);
+  }
+  server_state_changed(now, server_index);
+  observer_->on_server_down(now, server_index);
+  observer_->on_log(now, why, server_info_[server_index].name,
+                    std::to_string(lost.size()) + " requests lost");
+  if (why == "server_crash") {
+    const SimTime restart = config_.servers[server_group_[server_index]].overload.restart_ns;
+    events_.schedule(now + restart, kServerRestart, server_index, server.incarnation);
+  }
+}
+
+void Simulation::handle_server_restart(SimTime now, std::uint32_t server_index,
+                                       std::uint32_t incarnation) {
+  if (servers_[server_index].incarnation != incarnation) return;
+  restart_server_at(now, server_index);
+}
+
+void Simulation::restart_server_at(SimTime now, std::uint32_t server_index) {
+  Server& server = servers_[server_index];
+  if (server.up) return;
+  server.up = true;
+  server.restarted_at = now;
+  observer_->on_server_up(now, server_index);
+  observer_->on_log(now, "server_restart", server_info_[server_index].name, "serving again");
+}
+
+void Simulation::kill_server(std::uint32_t server, std::string_view kind) {
+  if (server >= servers_.size()) throw std::invalid_argument("kill_server: no such server");
+  crash(events_.now(), server, kind);
+}
+
+void Simulation::restart_server(std::uint32_t server) {
+  if (server >= servers_.size()) throw std::invalid_argument("restart_server: no such server");
+  ++servers_[server].incarnation;  // a pending automatic restart is superseded
+  restart_server_at(events_.now(), server);
 }
 
 // ---- fleet state -------------------------------------------------------------------------------

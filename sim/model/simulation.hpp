@@ -68,6 +68,12 @@ class Simulation {
   // Strategies see it at their next pick, with their own semantics (Envoy EDF applies it when
   // the host is next re-queued). Callable before run() and from timeline actions.
   void set_weight(std::uint32_t server, double weight);
+  // Takes a server down now, as a crash: everything queued and in service is lost (crash_lost)
+  // and requests sent to it are refused until restart_server(). Logged as `kind`.
+  void kill_server(std::uint32_t server, std::string_view kind = "server_kill");
+  // Brings a down server back now (cold start applies). No effect on a server that is up.
+  void restart_server(std::uint32_t server);
+  [[nodiscard]] bool server_up(std::uint32_t server) const { return servers_[server].up; }
 
   [[nodiscard]] const SimulationConfig& config() const { return config_; }
   [[nodiscard]] const std::vector<ServerInfo>& servers() const { return server_info_; }
@@ -78,28 +84,49 @@ class Simulation {
  private:
   enum EventKind : std::uint8_t {
     kArrival = 1,
-    kDeparture,         // a = request slot
-    kTimeout,           // a = request slot, b = generation (client per-attempt timeout)
-    kLbQueueTimeout,    // a = request slot, b = generation
-    kDeferredDispatch,  // a = request slot, b = generation (L4: waits for its reconnection)
+    kDeparture,         // a = attempt slot, b = generation
+    kTimeout,           // a = attempt slot, b = generation (client per-attempt timeout)
+    kLbQueueTimeout,    // a = attempt slot, b = generation
+    kDeferredDispatch,  // a = attempt slot, b = generation (L4: waits for its reconnection)
     kConnectionClose,   // a = user, b = connection generation (L4 lifetime)
     kViewRefresh,       // stale global view snapshot
     kGroupJoin,         // a = group index
     kSlowStartTick,
-    kAction,  // a = index into actions_
+    kAction,            // a = index into actions_
+    kRetry,             // a = call, b = call generation: the back-off is over
+    kDeadline,          // a = call, b = call generation: the overall deadline
+    kServerRestart,     // a = server, b = server incarnation
   };
 
   enum class Stage : std::uint8_t { kNew, kInLbQueue, kAtServer };
 
-  struct Request {
+  // What the client sees: one request, possibly retried. Lives from arrival to its outcome.
+  struct Call {
     SimTime arrival = 0;
+    double demand_s = 0.0;
+    std::uint64_t user = 0;
+    std::uint32_t generation = 0;
+    std::uint32_t instance = 0;
+    std::uint32_t attempt = kNoServer;      // slot of the attempt in progress, or kNoServer
+    std::uint32_t attempts = 0;             // attempts started
+    std::uint32_t last_server = kNoServer;  // server of the previous attempt
+    bool retrying = false;                  // counted in its instance's retries in progress
+  };
+
+  // What servers see: one attempt of a call. Lives until the server is done with it, which can
+  // be long after the client gave up on it (wasted work).
+  struct Request {
+    SimTime sent = 0;           // when the attempt left the client
+    SimTime enqueued = 0;       // when it entered the server's queue
     SimTime service_start = 0;
     double demand_s = 0.0;
     std::uint64_t user = 0;
+    std::uint32_t call = 0;
     std::uint32_t server = 0;
     std::uint32_t generation = 0;
     std::uint32_t instance = 0;
-    bool client_waiting = false;
+    std::uint32_t service_index = 0;  // position in its server's in_service list
+    bool client_waiting = false;  // the client still wants this attempt's answer
     bool counted = false;  // holds one of its instance's outstanding slots for `server` (L7)
     Stage stage = Stage::kNew;
   };
@@ -110,6 +137,11 @@ class Simulation {
     std::int64_t queue_limit = kUnlimitedQueue;
     double ns_per_demand_s = 1e9;  // 1e9 / speed
     RingQueue<std::uint32_t> queue;
+    bool up = true;
+    bool overload = false;          // any of the overload settings below is on
+    std::uint32_t incarnation = 0;  // bumped at each crash: stale restarts are ignored
+    SimTime restarted_at = -1;      // for cold start; -1 = never restarted
+    std::vector<std::uint32_t> in_service;  // attempt slots in service (lost if it crashes)
   };
 
   struct Instance {
@@ -119,6 +151,8 @@ class Simulation {
     std::uint32_t eligible_count = 0;
     RingQueue<std::uint32_t> queue;          // balancer-side queue (request slots)
     std::uint32_t queued_live = 0;           // entries in `queue` whose client still waits
+    std::uint32_t calls_active = 0;          // calls in progress through this instance
+    std::uint32_t retries_active = 0;        // of which in a retry (budget)
     Rng rng{0};
   };
 
@@ -132,6 +166,9 @@ class Simulation {
   void handle_view_refresh(SimTime now);
   void handle_group_join(SimTime now, std::uint32_t group);
   void handle_slow_start_tick(SimTime now);
+  void handle_retry(SimTime now, std::uint32_t call, std::uint32_t generation);
+  void handle_deadline(SimTime now, std::uint32_t call, std::uint32_t generation);
+  void handle_server_restart(SimTime now, std::uint32_t server, std::uint32_t incarnation);
 
   // Request routing.
   void route(SimTime now, std::uint32_t slot);                // L7 or L4, after arrival
@@ -139,7 +176,17 @@ class Simulation {
   std::uint32_t pick(SimTime now, std::uint32_t instance, std::uint64_t user);
   void send_to_server(SimTime now, std::uint32_t slot, std::uint32_t server);
   void start_service(SimTime now, std::uint32_t server_index, std::uint32_t slot);
-  void finish_client(SimTime now, std::uint32_t slot, ErrorKind error);
+  void start_attempt(SimTime now, std::uint32_t call);
+  void attempt_failed(SimTime now, std::uint32_t slot, ErrorKind error);
+  void attempt_succeeded(SimTime now, std::uint32_t slot);
+  void finish_call(SimTime now, std::uint32_t call, ErrorKind error, SimTime service_start,
+                   std::uint32_t server);
+  [[nodiscard]] bool may_retry(const Call& call, ErrorKind error, SimTime now) const;
+  [[nodiscard]] SimTime backoff(std::uint32_t retry_number);
+  void abandon_attempt(SimTime now, std::uint32_t slot);  // the client stops waiting for it
+  void crash(SimTime now, std::uint32_t server, std::string_view why);
+  void restart_server_at(SimTime now, std::uint32_t server);
+  [[nodiscard]] double service_factor(SimTime now, std::uint32_t server) const;
   void release_outstanding(SimTime now, std::uint32_t slot);  // L7 in-flight slot returned
   void drain_lb_queue(SimTime now, std::uint32_t instance, std::uint32_t server);
 
@@ -153,6 +200,8 @@ class Simulation {
   void refresh_effective_weight(std::uint32_t server, SimTime now);
   std::uint32_t allocate_request();
   void free_request(std::uint32_t slot);
+  std::uint32_t allocate_call();
+  void free_call(std::uint32_t call);
   void schedule_next_arrival();
   [[nodiscard]] BackendView view_for(std::uint32_t instance) const;
   [[nodiscard]] std::uint32_t instance_for(std::uint64_t user);
@@ -209,6 +258,11 @@ class Simulation {
 
   std::vector<Request> requests_;
   std::vector<std::uint32_t> free_slots_;
+  std::vector<Call> calls_;
+  std::vector<std::uint32_t> free_calls_;
+  Rng retry_rng_{0};
+  std::vector<std::uint32_t> crash_scratch_;
+  EventQueue::LaneId deadline_lane_ = 0;
   RunStats stats_;
   bool ran_ = false;
 };

@@ -54,7 +54,12 @@ inline SimulationConfig fleet_config(double rate_per_s, DistributionConfig servi
   c.workload.users = 1000;
   c.workload.service = service;
   c.balancer = balancer(strategy);
-  c.servers.push_back({"s", servers, workers, queue_limit, 1.0, 1.0});
+  ServerGroupConfig group;
+  group.group = "s";
+  group.count = servers;
+  group.workers = workers;
+  group.queue_limit = queue_limit;
+  c.servers.push_back(group);
   return c;
 }
 
