@@ -14,6 +14,12 @@ const std::vector<std::string>& server_field_names() {
   return names;
 }
 
+const std::vector<std::string>& overload_keys() {
+  static const std::vector<std::string> keys = {
+      "knee", "slowdown", "crash_queue", "restart", "cold_start", "cold_factor", "queue_timeout"};
+  return keys;
+}
+
 std::string server_field_expectation(std::string_view field) {
   if (field == "group") return "a non-empty group name";
   if (field == "count" || field == "workers") return "an integer >= 1";
@@ -68,17 +74,28 @@ std::vector<LocatedServerGroup> load_fleet_csv(const std::string& path,
   // Every unknown column is named at once: a misspelt header usually has company.
   std::string unknown;
   int first_unknown = -1;
+  bool overload_column = false;
   for (std::size_t i = 0; i < reader.header().size(); ++i) {
+    const std::string& name = reader.header()[i];
     bool known = false;
-    for (const std::string& field : fields) known = known || reader.header()[i] == field;
+    for (const std::string& field : fields) known = known || name == field;
     if (!known) {
-      unknown += (unknown.empty() ? "\"" : ", \"") + reader.header()[i] + "\"";
+      unknown += (unknown.empty() ? "\"" : ", \"") + name + "\"";
       if (first_unknown < 0) first_unknown = static_cast<int>(i);
+      for (const std::string& key : overload_keys())
+        overload_column = overload_column || name == key;
+      overload_column = overload_column || name.starts_with("overload");
     }
   }
   if (first_unknown >= 0) {
+    std::string keys;
+    for (const std::string& key : overload_keys()) keys += (keys.empty() ? "" : ", ") + key;
     throw ConfigError(reader.header_location(static_cast<std::size_t>(first_unknown)),
-                      "unknown column " + unknown + "; valid columns: " + valid);
+                      "unknown column " + unknown + "; valid columns: " + valid +
+                          (overload_column ? "; overload settings (" + keys +
+                                                 ") can be set only in the scenario YAML, in a "
+                                                 "server group's overload map"
+                                           : std::string()));
   }
   const int group_column = reader.column_index("group");
   if (group_column < 0) {

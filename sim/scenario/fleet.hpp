@@ -14,6 +14,11 @@ namespace lbsim {
 // queue_limit, weight, speed, max_connections, join_at.
 [[nodiscard]] const std::vector<std::string>& server_field_names();
 
+// The keys of a server group's `overload` map in YAML: knee, slowdown, crash_queue, restart,
+// cold_start, cold_factor, queue_timeout. Overload settings exist only in YAML; a fleet CSV
+// column with one of these names (or "overload...") is an unknown column whose message says so.
+[[nodiscard]] const std::vector<std::string>& overload_keys();
+
 // Sets one field from its text: group (non-empty), count and workers (integers >= 1),
 // queue_limit (integer >= 0 or "unlimited"), weight and speed (finite numbers > 0),
 // max_connections (integer in [0, 2^32), 0 = unlimited), join_at (a duration >= 0; the bound by

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "sim/core/distributions.hpp"
+#include "sim/model/observer.hpp"
 #include "sim/scenario/csv_reader.hpp"
 #include "sim/scenario/fleet.hpp"
 #include "sim/scenario/trace.hpp"
@@ -27,6 +28,7 @@ using KeyList = std::vector<std::string>;
 
 constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t kUint32Max = std::numeric_limits<std::uint32_t>::max();
 
 std::string join(const KeyList& names) {
   std::string out;
@@ -494,6 +496,133 @@ WorkloadConfig read_workload(const Node& node, const std::string& path,
   return workload;
 }
 
+// A key that needs another key's value: an error at the key naming that value.
+void reject_unless(const Node& map, const std::string& path, std::string_view key, bool allowed,
+                   const std::string& needed) {
+  if (!allowed && map.find(key) != nullptr) {
+    throw ConfigError(key_location(map, key),
+                      child(path, key) + ": expected no " + std::string(key) + " unless " + needed);
+  }
+}
+
+// ---- client ------------------------------------------------------------------------------------
+
+std::uint32_t error_kind_bit(ErrorKind kind) {
+  return std::uint32_t{1} << static_cast<unsigned>(kind);
+}
+
+// Every error kind but kNone, in enum order: what retry_on may name.
+KeyList retryable_error_names() {
+  KeyList names;
+  for (int kind = 1; kind < kErrorKindCount; ++kind) {
+    names.emplace_back(error_kind_name(static_cast<ErrorKind>(kind)));
+  }
+  return names;
+}
+
+// 5xx-like answers and connection failures; a timeout is retried only when listed, as Envoy's
+// retry_on must name it.
+std::uint32_t default_retry_on_mask() {
+  return error_kind_bit(ErrorKind::kQueueFull) | error_kind_bit(ErrorKind::kRefused) |
+         error_kind_bit(ErrorKind::kCrashLost) | error_kind_bit(ErrorKind::kQueueTimeout);
+}
+
+std::uint32_t read_retry_on(const Node& node, const std::string& path) {
+  const KeyList names = retryable_error_names();
+  const std::string expected = "a list of error kinds (any of " + join(names) + ")";
+  expect_list(node, path, expected);
+  if (node.items.empty()) {
+    fail(node, path,
+         "expected " + expected + "; got an empty list (for no retries, set max_attempts: 1)");
+  }
+  std::uint32_t mask = 0;
+  std::map<std::string, SourceLocation, std::less<>> seen;
+  for (std::size_t i = 0; i < node.items.size(); ++i) {
+    const Node& item = node.items[i];
+    const std::string item_path = child(path, std::to_string(i));
+    const std::string name = read_choice(item, item_path, names);
+    const auto [it, inserted] = seen.try_emplace(name, item.where);
+    if (!inserted) {
+      fail(item, item_path,
+           "duplicate error kind \"" + name + "\" (first at " + it->second.to_string() + ")");
+    }
+    const auto index = std::find(names.begin(), names.end(), name) - names.begin();
+    mask |= error_kind_bit(static_cast<ErrorKind>(index + 1));
+  }
+  return mask;
+}
+
+std::string seconds_text(SimTime ns) {
+  return format_number(seconds_of(ns)) + "s";
+}
+
+RetryPolicy read_retries(const Node& node, const std::string& path) {
+  expect_map(node, path, "a retry policy like {max_attempts: 3, retry_on: [queue_full]}");
+  check_keys(node, path,
+             {"max_attempts", "retry_on", "backoff", "max_backoff", "jitter", "avoid_previous_host",
+              "budget", "budget_min_retries"});
+  RetryPolicy policy;
+  policy.max_attempts = static_cast<int>(
+      read_integer(require(node, path, "max_attempts"), child(path, "max_attempts"), 1, kIntMax));
+  policy.retry_on_mask = default_retry_on_mask();
+  if (const Node* retry_on = node.find("retry_on")) {
+    policy.retry_on_mask = read_retry_on(*retry_on, child(path, "retry_on"));
+  }
+  const Node* backoff = node.find("backoff");
+  if (backoff != nullptr) {
+    policy.backoff_base_ns = read_duration(*backoff, child(path, "backoff"), true);
+  }
+  // Envoy's max_interval defaults to 10 x base_interval (250ms for the default 25ms).
+  policy.backoff_max_ns =
+      policy.backoff_base_ns > kInt64Max / 10 ? kInt64Max : 10 * policy.backoff_base_ns;
+  if (const Node* max_backoff = node.find("max_backoff")) {
+    policy.backoff_max_ns = read_duration(*max_backoff, child(path, "max_backoff"), true);
+    if (policy.backoff_max_ns < policy.backoff_base_ns) {
+      fail(*max_backoff, child(path, "max_backoff"),
+           "expected max_backoff >= backoff (" +
+               (backoff != nullptr ? backoff->scalar
+                                   : seconds_text(policy.backoff_base_ns) + ", the default") +
+               "); got " + max_backoff->describe());
+    }
+  }
+  if (const Node* jitter = node.find("jitter")) {
+    const std::string name = read_choice(*jitter, child(path, "jitter"), {"none", "full", "equal"});
+    policy.jitter = name == "none"   ? BackoffJitter::kNone
+                    : name == "full" ? BackoffJitter::kFull
+                                     : BackoffJitter::kEqual;
+  }
+  if (const Node* avoid = node.find("avoid_previous_host")) {
+    policy.avoid_previous_host = read_bool(*avoid, child(path, "avoid_previous_host"));
+  }
+  const Node* budget = node.find("budget");
+  reject_unless(node, path, "budget_min_retries", budget != nullptr, "a budget is set");
+  if (budget != nullptr) {
+    policy.budget_fraction = parse_at(*budget, child(path, "budget"), "a fraction like 20%",
+                                      [](const std::string& text) { return parse_fraction(text); });
+  }
+  if (const Node* min_retries = node.find("budget_min_retries")) {
+    policy.budget_min_retries = static_cast<std::uint32_t>(
+        read_integer(*min_retries, child(path, "budget_min_retries"), 0, kUint32Max));
+  }
+  return policy;
+}
+
+ClientConfig read_client(const Node& node, const std::string& path) {
+  expect_map(node, path, "a map of client keys");
+  check_keys(node, path, {"timeout", "deadline", "retries"});
+  ClientConfig client;
+  if (const Node* timeout = node.find("timeout")) {
+    client.timeout_ns = read_duration(*timeout, child(path, "timeout"), true);
+  }
+  if (const Node* deadline = node.find("deadline")) {
+    client.deadline_ns = read_duration(*deadline, child(path, "deadline"), true);
+  }
+  if (const Node* retries = node.find("retries")) {
+    client.retry = read_retries(*retries, child(path, "retries"));
+  }
+  return client;
+}
+
 // ---- balancer ----------------------------------------------------------------------------------
 
 std::string range_text(double min, double max, std::string_view unit) {
@@ -540,15 +669,6 @@ OptionValue read_option(const OptionSpec& spec, const Node& node, const std::str
       return read_choice(node, path, spec.choices);
   }
   return 0.0;
-}
-
-// The generic balancer keys that need another key's value: an error at the key naming that value.
-void reject_unless(const Node& map, const std::string& path, std::string_view key, bool allowed,
-                   const std::string& needed) {
-  if (!allowed && map.find(key) != nullptr) {
-    throw ConfigError(key_location(map, key),
-                      child(path, key) + ": expected no " + std::string(key) + " unless " + needed);
-  }
 }
 
 SlowStartConfig read_slow_start(const Node& node, const std::string& path) {
@@ -640,6 +760,68 @@ void read_balancer_settings(const Node& node, const std::string& path, BalancerC
 
 // ---- servers -----------------------------------------------------------------------------------
 
+// `key` needs `partner` in the same map: an error at `key` naming what is missing and why.
+void require_partner(const Node& map, const std::string& path, std::string_view key,
+                     std::string_view partner, std::string_view why) {
+  if (map.find(key) != nullptr && map.find(partner) == nullptr) {
+    throw ConfigError(key_location(map, key), child(path, key) + ": expected " +
+                                                  std::string(partner) + " with " +
+                                                  std::string(key) + " (" + std::string(why) + ")");
+  }
+}
+
+// `group` holds every other field of the group already: the knee and the crash threshold are
+// checked against its workers and queue limit.
+OverloadConfig read_overload(const Node& node, const std::string& path,
+                             const ServerGroupConfig& group) {
+  expect_map(node, path, "a map of overload keys like {knee: 6, slowdown: 0.25}");
+  check_keys(node, path, overload_keys());
+  require_partner(node, path, "knee", "slowdown",
+                  "service slows by slowdown for each busy worker above the knee");
+  require_partner(node, path, "slowdown", "knee",
+                  "service slows by slowdown for each busy worker above the knee");
+  require_partner(node, path, "cold_start", "cold_factor",
+                  "service starts cold_factor times slower and recovers over cold_start");
+  require_partner(node, path, "cold_factor", "cold_start",
+                  "service starts cold_factor times slower and recovers over cold_start");
+  reject_unless(node, path, "restart", node.find("crash_queue") != nullptr,
+                "crash_queue is set (restart is the down time after a crash)");
+  OverloadConfig overload;
+  if (const Node* knee = node.find("knee")) {
+    const std::string knee_path = child(path, "knee");
+    overload.knee = static_cast<std::int32_t>(read_integer(*knee, knee_path, 1, kIntMax));
+    if (overload.knee > group.workers) {
+      fail(*knee, knee_path,
+           "expected knee <= workers (" + std::to_string(group.workers) + " in group \"" +
+               group.group + "\": busy workers can never exceed it); got " + knee->describe());
+    }
+    overload.slowdown =
+        read_number(require(node, path, "slowdown"), child(path, "slowdown"), 0.0, false);
+  }
+  if (const Node* crash_queue = node.find("crash_queue")) {
+    const std::string crash_path = child(path, "crash_queue");
+    overload.crash_queue = read_integer(*crash_queue, crash_path, 0, kInt64Max);
+    if (group.queue_limit != kUnlimitedQueue && overload.crash_queue > group.queue_limit) {
+      fail(*crash_queue, crash_path,
+           "crash_queue " + std::to_string(overload.crash_queue) +
+               " can never be reached: queue_limit is " + std::to_string(group.queue_limit) +
+               "; expected crash_queue <= queue_limit");
+    }
+  }
+  if (const Node* restart = node.find("restart")) {
+    overload.restart_ns = read_duration(*restart, child(path, "restart"), true);
+  }
+  if (const Node* cold_start = node.find("cold_start")) {
+    overload.cold_start_ns = read_duration(*cold_start, child(path, "cold_start"), true);
+    overload.cold_factor =
+        read_number(require(node, path, "cold_factor"), child(path, "cold_factor"), 1.0, true);
+  }
+  if (const Node* queue_timeout = node.find("queue_timeout")) {
+    overload.queue_timeout_ns = read_duration(*queue_timeout, child(path, "queue_timeout"), true);
+  }
+  return overload;
+}
+
 std::vector<LocatedServerGroup> read_servers(const Node& node, const std::string& path,
                                              const std::string& base_dir) {
   expect_list(node, path, "a list of server groups like {group: web, count: 10}");
@@ -662,11 +844,14 @@ std::vector<LocatedServerGroup> read_servers(const Node& node, const std::string
       for (LocatedServerGroup& row : rows) fleet.push_back(std::move(row));
       continue;
     }
-    check_keys(item, item_path, server_field_names());
+    KeyList allowed = server_field_names();
+    allowed.emplace_back("overload");
+    check_keys(item, item_path, allowed);
     LocatedServerGroup located;
     located.where = require(item, item_path, "group").where;
     located.join_at_where = located.where;
     for (const MapEntry& entry : item.entries) {
+      if (entry.key == "overload") continue;
       const std::string field_path = child(item_path, entry.key);
       const std::string& text =
           scalar(entry.value, field_path, server_field_expectation(entry.key));
@@ -676,6 +861,10 @@ std::vector<LocatedServerGroup> read_servers(const Node& node, const std::string
         fail(entry.value, field_path, error.what());
       }
       if (entry.key == "join_at") located.join_at_where = entry.value.where;
+    }
+    if (const Node* overload = item.find("overload")) {
+      located.group.overload =
+          read_overload(*overload, child(item_path, "overload"), located.group);
     }
     fleet.push_back(std::move(located));
   }
@@ -789,13 +978,7 @@ SimulationConfig read_simulation(const Node& root, const std::string& base_dir) 
 
   config.workload = read_workload(require(root, "", "workload"), "workload", base_dir);
 
-  if (const Node* client = root.find("client")) {
-    expect_map(*client, "client", "a map of client keys");
-    check_keys(*client, "client", {"timeout"});
-    if (const Node* timeout = client->find("timeout")) {
-      config.client.timeout_ns = read_duration(*timeout, "client.timeout", true);
-    }
-  }
+  if (const Node* client = root.find("client")) config.client = read_client(*client, "client");
 
   const Node* balancer = root.find("balancer");
   const StrategyInfo* strategy = &read_strategy_name(balancer);

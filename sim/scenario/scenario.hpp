@@ -20,10 +20,19 @@
 // - Balancer keys that only make sense with another key's value are errors that name it:
 //   view_refresh needs view: global; connection_lifetime and reconnect_backoff need
 //   unit: connection; slow_start.aggression and min_weight_percent need mode: envoy.
-//   queue_timeout and queue_limit are accepted without any server group's max_connections (they
-//   then have no effect), so that `--set servers.0.max_connections=0` can switch the cap off.
+//   queue_timeout and queue_limit need some server group's max_connections (the balancer-side
+//   queue exists only then), and unit: connection forbids max_connections.
 // - connection_lifetime must be > 0 (omit it for connections that live forever).
 // - servers' join_at must be before the end of the run (warmup + duration).
+// - client.retries: max_attempts is required in the map; retry_on may not be empty (set
+//   max_attempts: 1 for no retries) nor name a kind twice; max_backoff defaults to 10 x backoff
+//   (Envoy's max_interval rule; 250ms for the default 25ms) and must be >= backoff;
+//   budget_min_retries needs budget. Without retries: max_attempts 1, retry_on_mask 0.
+// - servers' overload map (YAML only; a fleet CSV column named like an overload key is an
+//   unknown column whose message says so): knee and slowdown need each other, as do cold_start
+//   and cold_factor; restart needs crash_queue; knee <= the group's workers; crash_queue <= the
+//   group's queue_limit when it is bounded. cold_start does not need crash_queue (a restart may
+//   also come from the timeline).
 #include <string>
 #include <string_view>
 #include <utility>
