@@ -20,7 +20,7 @@ std::string scenario_path(const std::string& name) {
 
 TEST_CASE("every shipped scenario has a test here") {
   const std::set<std::string> tested = {"example.yaml", "mixed_fleet.yaml",
-                                        "llm_trace_replay.yaml"};
+                                        "llm_trace_replay.yaml", "retry_storm.yaml"};
   for (const auto& entry : std::filesystem::directory_iterator(LBSIM_SOURCE_DIR "/scenarios")) {
     if (entry.path().extension() == ".yaml") {
       CHECK_MESSAGE(tested.count(entry.path().filename().string()) == 1, entry.path());
@@ -72,6 +72,21 @@ TEST_CASE("scenarios/llm_trace_replay.yaml: the whole real trace is replayed, co
   CHECK(util_mean <= offered_work + 1e-9);
   CHECK(util_mean >= 0.97 * offered_work);
   CHECK(out.totals.completed + out.totals.failed + 50 >= out.totals.offered);
+}
+
+TEST_CASE("scenarios/retry_storm.yaml: retries keep the fleet down; a budget or no retries recover") {
+  const auto late_error_rate = [](const std::vector<std::string>& overrides) {
+    const auto out = run_config(load_scenario(scenario_path("retry_storm.yaml"), overrides).config);
+    std::uint64_t done = 0, failed = 0;
+    for (const auto& w : out.windows) {
+      if (w.start >= 180 * kSecond) done += w.completed + w.failed, failed += w.failed;
+    }
+    return static_cast<double>(failed) / static_cast<double>(done);
+  };
+  // 100 s after the spike ended: as the scenario's comment says.
+  CHECK(late_error_rate({}) > 0.9);
+  CHECK(late_error_rate({"client.retries.budget=20%"}) < 0.01);
+  CHECK(late_error_rate({"client.retries.max_attempts=1"}) < 0.01);
 }
 
 }  // namespace lbsim::test
