@@ -41,6 +41,9 @@ struct BackendView {
   // Changes whenever any effective weight changes (runtime weight change, slow-start step), so
   // strategies with weight-derived state (prefix sums, schedules) notice without scanning.
   std::uint64_t weights_version = 0;
+  // This instance's own in-flight counts, what max_connections caps. Equals `outstanding` unless
+  // balancer.view is global; empty = use `outstanding` (strategies fall back to it).
+  std::span<const std::uint32_t> own_outstanding{};
 };
 
 struct PickRequest {

@@ -21,6 +21,41 @@ PeakEwmaStrategy& as_peak_ewma(std::unique_ptr<Strategy>& strategy) {
   return *p;
 }
 constexpr double kMs = 1e6;  // ns
+TEST_CASE("peak_ewma: a server joining late starts at default_rtt from its join, not from t = 0") {
+  // Server 1 joins at t = 100 s, never measured. Stamped at 0, its 30 ms default would have
+  // decayed to 30 e^-10 ms = 1.4 us and it would win every pick against server 0 (20 ms). Now its
+  // clock starts at the latest time the instance saw (the response at 100 s): 30 ms, so server 0
+  // (idle, 20 ms) is cheaper.
+  Fleet fleet(2);
+  fleet.available[1] = 0;
+  auto strategy = make_strategy("peak_ewma", fleet);
+  PeakEwmaStrategy& p = as_peak_ewma(strategy);
+  strategy->on_response(0, 20 * kMillisecond, 100 * kSecond);
+  fleet.available[1] = 1;
+  strategy->on_fleet_change(fleet.view());
+  CHECK(p.estimate_updated_at(1) == 100 * kSecond);
+  CHECK(p.rtt_estimate_ns(1) == 30 * kMs);
+  Rng rng(1, 0, StreamPurpose::kBalancer, 0);
+  CHECK(strategy->pick(fleet.view(), {0, 0, 100 * kSecond}, rng) == 0);
+  // Leaving and rejoining unmeasured restarts it: at t = 200 s it is 30 ms again.
+  fleet.available[1] = 0;
+  strategy->on_fleet_change(fleet.view());
+  strategy->on_response(0, 20 * kMillisecond, 200 * kSecond);
+  fleet.available[1] = 1;
+  strategy->on_fleet_change(fleet.view());
+  CHECK(p.estimate_updated_at(1) == 200 * kSecond);
+  CHECK(p.rtt_estimate_ns(1) == 30 * kMs);
+  // A measured server keeps its estimate across availability changes.
+  strategy->on_response(1, 50 * kMillisecond, 200 * kSecond);
+  fleet.available[1] = 0;
+  strategy->on_fleet_change(fleet.view());
+  strategy->on_response(0, 20 * kMillisecond, 300 * kSecond);
+  fleet.available[1] = 1;
+  strategy->on_fleet_change(fleet.view());
+  CHECK(p.rtt_estimate_ns(1) == 50 * kMs);
+  CHECK(p.estimate_updated_at(1) == 200 * kSecond);
+}
+
 }  // namespace
 
 TEST_CASE("peak_ewma: options are durations defaulting to linkerd's 10 s decay and 30 ms RTT") {

@@ -21,6 +21,7 @@ struct Fleet {
   std::vector<double> weight;
   std::vector<std::uint32_t> max_connections;
   std::vector<std::uint8_t> available;
+  std::uint64_t weights_version = 0;  // bump after changing `weight`, as the model does
 
   explicit Fleet(std::size_t n)  // n servers of weight 1
       : outstanding(n, 0), weight(n, 1.0), max_connections(n, 0), available(n, 1) {}
@@ -34,7 +35,7 @@ struct Fleet {
   [[nodiscard]] BackendView view() const {
     std::uint32_t count = 0;
     for (const std::uint8_t a : available) count += a != 0 ? 1U : 0U;
-    return {outstanding, weight, max_connections, available, count};
+    return {outstanding, weight, max_connections, available, count, weights_version};
   }
   // Grows the fleet by one available server (a membership change).
   void add_server(double w = 1.0) {

@@ -128,7 +128,8 @@ TEST_CASE("edf: Envoy's Weighted test, including a lazy weight change and rebuil
   Rng rng(1);
   // Initial weights 1, 2 respected.
   CHECK(picks_as_digits(strategy, fleet, 6, rng) == "101101");
-  // Weights swapped to 2, 1 without a rebuild: converge after one pick cycle.
+  // Weights swapped to 2, 1 without a version bump (as Envoy's test sets a host's weight
+  // directly, no host update): EDF re-reads a weight at re-queue; converge after one cycle.
   fleet.weight[0] = 2;
   fleet.weight[1] = 1;
   CHECK(picks_as_digits(strategy, fleet, 8, rng) == "10010010");
@@ -176,17 +177,20 @@ TEST_CASE("edf: equal weights use a plain index from the seed that survives rebu
   CHECK(picks_as_digits(strategy, fleet, 4, rng) == "2121");
 }
 
-TEST_CASE("edf: with equal weights at the last rebuild, a weight change waits for a rebuild") {
-  // Envoy skips EDF when weights are equal and does not rebuild on weight-only changes.
+TEST_CASE("edf: a weight change (weights_version bump) rebuilds at the next pick") {
+  // In Envoy a weight change arrives as a host update, which rebuilds the schedule, also when the
+  // weights were equal (plain index) before.
   Fleet fleet(2);
   WeightedRoundRobinStrategy strategy(WeightedRoundRobinMode::kEdf, 2, 0);
   strategy.on_fleet_change(fleet.view());
   Rng rng(1);
+  CHECK(picks_as_digits(strategy, fleet, 4, rng) == "0101");
+  CHECK(strategy.rebuild_count() == 1);
   fleet.weight[0] = 3;
-  CHECK(picks_as_digits(strategy, fleet, 8, rng) == "01010101");
-  strategy.on_fleet_change(fleet.view());  // e.g. a membership change elsewhere
+  ++fleet.weights_version;
   // EDF from 0 pre-picks with weights 3,1: 0 at 1/3, 2/3, then 1 at 1-1e-13 before 0 at ~1.
   CHECK(picks_as_digits(strategy, fleet, 8, rng) == "00100010");
+  CHECK(strategy.rebuild_count() == 2);  // once, not per pick
 }
 
 TEST_CASE("edf via the factory: a random start, then exact shares per cycle") {

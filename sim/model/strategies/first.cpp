@@ -1,5 +1,7 @@
 #include "sim/model/strategies/first.hpp"
 
+#include "sim/model/strategies/view_util.hpp"
+
 namespace lbsim {
 
 std::uint32_t FirstStrategy::pick(const BackendView& view, const PickRequest& /*request*/,
@@ -10,8 +12,7 @@ std::uint32_t FirstStrategy::pick(const BackendView& view, const PickRequest& /*
   for (std::uint32_t i = 0; i < n; ++i) {
     if (view.available[i] == 0) continue;
     if (lowest_available == kNoServer) lowest_available = i;
-    const std::uint32_t cap = view.max_connections[i];
-    if (cap == 0 || view.outstanding[i] < cap) return i;
+    if (!at_own_cap(view, i)) return i;
   }
   return lowest_available;
 }

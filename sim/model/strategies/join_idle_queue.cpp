@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "sim/model/strategies/random.hpp"
+#include "sim/model/strategies/view_util.hpp"
 
 namespace lbsim {
 
@@ -57,9 +58,8 @@ void JoinIdleQueueStrategy::on_fleet_change(const BackendView& view) {
   for (std::size_t i = 0; i < n; ++i) {
     // Servers the model hides for being at their max_connections come back without a fleet
     // change: keep them as candidates and check availability at pick time.
-    const std::uint32_t cap = view.max_connections[i];
-    const bool at_cap = cap != 0 && view.outstanding[i] >= cap;
-    if (view.available[i] != 0 || at_cap) candidates_.push_back(static_cast<std::uint32_t>(i));
+    if (is_member(view, static_cast<std::uint32_t>(i)))
+      candidates_.push_back(static_cast<std::uint32_t>(i));
   }
 }
 

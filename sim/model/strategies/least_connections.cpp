@@ -1,5 +1,7 @@
 #include "sim/model/strategies/least_connections.hpp"
 
+#include "sim/model/strategies/view_util.hpp"
+
 namespace lbsim {
 
 void LeastConnectionsStrategy::place(std::size_t position, const Node& node) {
@@ -55,9 +57,7 @@ void LeastConnectionsStrategy::synchronise(const BackendView& view) {
     weight_[i] = view.weight[i];
     // A server the model hides for being at its max_connections stays queued: it comes back
     // without a fleet change.
-    const std::uint32_t cap = view.max_connections[i];
-    const bool at_cap = cap != 0 && view.outstanding[i] >= cap;
-    if (view.available[i] == 0 && !at_cap) continue;
+    if (!is_member(view, server)) continue;
     if (unchanged) {
       heap_.push_back(previous_heap_[position_[i]]);
     } else {
@@ -94,8 +94,7 @@ std::uint32_t LeastConnectionsStrategy::least_eligible(const BackendView& view) 
   const Node* best_saturated = nullptr;
   for (const Node& node : heap_) {
     if (view.available[node.server] == 0) continue;
-    const std::uint32_t cap = view.max_connections[node.server];
-    const Node*& slot = (cap != 0 && view.outstanding[node.server] >= cap) ? best_saturated : best;
+    const Node*& slot = at_own_cap(view, node.server) ? best_saturated : best;
     if (slot == nullptr || before(node, *slot)) slot = &node;
   }
   if (best == nullptr) best = best_saturated;
@@ -115,8 +114,7 @@ std::uint32_t LeastConnectionsStrategy::pick(const BackendView& view,
     synchronise(view);  // a missed on_load_change: correct now, at O(n)
     least = heap_.front().server;
   }
-  const std::uint32_t cap = view.max_connections[least];
-  if (view.available[least] != 0 && (cap == 0 || view.outstanding[least] < cap)) return least;
+  if (view.available[least] != 0 && !at_own_cap(view, least)) return least;
   // The least-loaded server is saturated, or hidden by the model for being at its cap: HAProxy
   // walks on in key order. Rare unless caps differ widely; O(n).
   std::uint32_t server = least_eligible(view);

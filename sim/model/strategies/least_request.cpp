@@ -4,6 +4,9 @@
 #include <cmath>
 #include <span>
 
+#include "sim/model/strategies/random.hpp"
+#include "sim/model/strategies/view_util.hpp"
+
 namespace lbsim {
 
 LeastRequestStrategy::LeastRequestStrategy(std::uint32_t choices, double active_request_bias,
@@ -28,10 +31,12 @@ void LeastRequestStrategy::on_fleet_change(const BackendView& view) {
 
 void LeastRequestStrategy::rebuild(const BackendView& view) {
   built_ = true;
+  weights_version_ = view.weights_version;
+  ++rebuild_count_;
   available_.clear();
   const auto n = static_cast<std::uint32_t>(view.available.size());
   for (std::uint32_t i = 0; i < n; ++i) {
-    if (view.available[i] != 0) available_.push_back(i);
+    if (is_member(view, i)) available_.push_back(i);
   }
   equal_weights_ = std::all_of(available_.begin(), available_.end(), [&](std::uint32_t s) {
     return view.weight[s] == view.weight[available_.front()];
@@ -45,15 +50,31 @@ void LeastRequestStrategy::rebuild(const BackendView& view) {
       [&](std::uint32_t s) { return host_weight(view, s); }, static_cast<std::uint32_t>(seed_));
 }
 
+std::uint32_t LeastRequestStrategy::draw_available(const BackendView& view, Rng& rng) const {
+  const std::uint64_t n = available_.size();
+  // Redraws keep the draw uniform among the available; all 8 miss with probability (1 - f)^8
+  // when a share f of the list is available, and the exact O(n) draw takes over.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const std::uint32_t server = available_[rng.below(n)];
+    if (view.available[server] != 0) return server;
+  }
+  return nth_available(view, rng.below(view.available_count));
+}
+
 std::uint32_t LeastRequestStrategy::pick_once(const BackendView& view, Rng& rng) {
   if (available_.empty()) return kNoServer;
   if (!equal_weights_) {
-    return scheduler_.pick_and_add([&](std::uint32_t s) { return host_weight(view, s); });
+    // A server hidden at its cap loses its turn (it is re-queued); at most one lap of the list.
+    for (std::size_t turn = 0; turn < available_.size(); ++turn) {
+      const std::uint32_t server =
+          scheduler_.pick_and_add([&](std::uint32_t s) { return host_weight(view, s); });
+      if (view.available[server] != 0) return server;
+    }
+    return kNoServer;
   }
-  const std::uint64_t n = available_.size();
-  std::uint32_t candidate = available_[rng.below(n)];
+  std::uint32_t candidate = draw_available(view, rng);
   for (std::uint32_t draw = 1; draw < choices_; ++draw) {
-    const std::uint32_t sampled = available_[rng.below(n)];
+    const std::uint32_t sampled = draw_available(view, rng);
     if (view.outstanding[sampled] < view.outstanding[candidate]) candidate = sampled;
   }
   return candidate;
@@ -62,12 +83,13 @@ std::uint32_t LeastRequestStrategy::pick_once(const BackendView& view, Rng& rng)
 std::uint32_t LeastRequestStrategy::pick(const BackendView& view, const PickRequest& /*request*/,
                                          Rng& rng) {
   if (view.available_count == 0) return kNoServer;
-  if (!built_) rebuild(view);
+  if (!built_ || view.weights_version != weights_version_) rebuild(view);
   const std::uint32_t server = pick_once(view, rng);
   if (server != kNoServer && server < view.available.size() && view.available[server] != 0) {
     return server;
   }
-  // Only reached if availability changed without on_fleet_change (a model bug): resync.
+  // Only reached if the model showed a server available without on_fleet_change (a contract
+  // breach): resync.
   rebuild(view);
   return pick_once(view, rng);
 }

@@ -2,7 +2,7 @@
 // Envoy's least request balancer (envoyproxy/envoy source/extensions/load_balancing_policies/
 // least_request/least_request_lb.cc, on EdfLoadBalancerBase in common/load_balancer_impl.cc).
 //
-// Equal weights (among the servers available at the last on_fleet_change): power of d choices
+// Equal weights (among the healthy servers of the last rebuild): power of d choices
 // (Mitzenmacher, "The Power of Two Choices in Randomized Load Balancing", 2001). Draw `choices`
 // servers uniformly *with replacement*; a later draw replaces the candidate only if it has
 // strictly fewer outstanding requests, so ties keep the first draw. choices >= n is still random
@@ -12,9 +12,16 @@
 // server's value computed when it is (re)queued, i.e. when it was last picked, not at the current
 // pick; that is why this mode never fully drains a busy server (Envoy's own caveat). bias 0 is
 // plain weighted round robin; bias 1 (the default) divides by outstanding + 1. The schedule is
-// rebuilt in on_fleet_change with a per-instance random number of emulated pre-picks (Envoy's
-// seed_). Newer Envoy also uses EDF for equal weights when active_request_bias is set explicitly;
-// options here always carry a value, so we follow the rule of the equal/unequal weights only.
+// rebuilt in on_fleet_change and whenever view.weights_version changes (a weight change is a host
+// update in Envoy, which rebuilds), with a per-instance random number of emulated pre-picks
+// (Envoy's seed_).
+//
+// The host list holds the healthy servers: shown available at the rebuild, or hidden only for
+// being at this instance's max_connections. Availability is checked at pick time: a draw on a
+// hidden server is redrawn (after 8 misses an exact O(n) draw among the available takes over);
+// in EDF mode a hidden server's turn is skipped. Newer Envoy also uses EDF for equal weights when
+// active_request_bias is set explicitly; options here always carry a value, so we follow the rule
+// of the equal/unequal weights only.
 #include <cstdint>
 #include <vector>
 
@@ -35,16 +42,22 @@ class LeastRequestStrategy final : public Strategy {
 
   // True when the last rebuild found unequal weights (EDF mode).
   [[nodiscard]] bool weighted() const { return !equal_weights_; }
+  // How many times the host list was rebuilt (diagnostics; tests check picks do not rebuild).
+  [[nodiscard]] std::uint64_t rebuild_count() const { return rebuild_count_; }
 
  private:
   [[nodiscard]] double host_weight(const BackendView& view, std::uint32_t server) const;
   void rebuild(const BackendView& view);
   std::uint32_t pick_once(const BackendView& view, Rng& rng);
+  // Uniform among the listed servers the view shows available now; kNoServer if none is.
+  std::uint32_t draw_available(const BackendView& view, Rng& rng) const;
 
   std::uint32_t choices_;
   double bias_;
   std::uint64_t seed_;
   std::vector<std::uint32_t> available_;  // healthy hosts of the last rebuild, fleet order
+  std::uint64_t weights_version_ = 0;     // view.weights_version at the last rebuild
+  std::uint64_t rebuild_count_ = 0;
   bool equal_weights_ = true;
   bool built_ = false;
   EdfScheduler scheduler_;

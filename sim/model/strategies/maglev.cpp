@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "sim/model/strategies/ring_hash.hpp"
+#include "sim/model/strategies/view_util.hpp"
 
 namespace lbsim {
 
@@ -44,25 +45,22 @@ void MaglevStrategy::ensure_server_data(std::uint32_t server_count) {
 
 void MaglevStrategy::rebuild(const BackendView& view) {
   built_ = true;
+  weights_version_ = view.weights_version;
+  ++rebuild_count_;
   const auto n = static_cast<std::uint32_t>(view.available.size());
   ensure_server_data(n);
   std::fill(table_.begin(), table_.end(), kNoServer);
 
-  struct BuildEntry {
-    std::uint32_t server;
-    double weight;  // normalized
-    double target_weight = 0.0;
-    std::uint64_t next = 0;
-  };
-  std::vector<BuildEntry> entries;
+  std::vector<BuildEntry>& entries = entries_;
+  entries.clear();
   double weight_sum = 0.0;
   for (const std::uint32_t s : name_order_) {
-    if (s < n && view.available[s] != 0) weight_sum += view.weight[s];
+    if (s < n && is_member(view, s)) weight_sum += view.weight[s];
   }
   if (weight_sum <= 0.0) return;
   double max_normalized = 0.0;
   for (const std::uint32_t s : name_order_) {
-    if (s >= n || view.available[s] == 0) continue;
+    if (s >= n || !is_member(view, s)) continue;
     entries.push_back({s, view.weight[s] / weight_sum, 0.0, 0});
     max_normalized = std::max(max_normalized, entries.back().weight);
   }
@@ -100,13 +98,16 @@ void MaglevStrategy::on_fleet_change(const BackendView& view) {
 std::uint32_t MaglevStrategy::pick(const BackendView& view, const PickRequest& request,
                                    Rng& /*rng*/) {
   if (view.available_count == 0) return kNoServer;
-  if (!built_) rebuild(view);
-  const std::uint32_t server = lookup(request.hash_key);
-  if (server != kNoServer && server < view.available.size() && view.available[server] != 0) {
-    return server;
+  if (!built_ || view.weights_version != weights_version_) rebuild(view);
+  // A slot of a server at its cap: walk on to the next slots (at most one lap of the table).
+  std::uint64_t slot = request.hash_key % table_size_;
+  for (std::uint64_t step = 0; step < table_size_; ++step) {
+    const std::uint32_t server = table_[slot];
+    if (server == kNoServer) return kNoServer;  // empty table: no healthy server
+    if (server < view.available.size() && view.available[server] != 0) return server;
+    if (++slot == table_size_) slot = 0;
   }
-  rebuild(view);  // only if availability changed without on_fleet_change
-  return lookup(request.hash_key);
+  return kNoServer;
 }
 
 StrategyInfo maglev_info() {

@@ -9,7 +9,11 @@
 // as Envoy sorts them so the fill order is stable) claiming their next free preferred slot. With
 // weights, a server takes a turn in round r only when r * normalized_weight reaches its running
 // target (the heaviest server every round), so slots are shared in proportion to weight. The table
-// is rebuilt over the available servers in on_fleet_change.
+// is built over the healthy servers (shown available at on_fleet_change, or hidden only for being
+// at this instance's max_connections) in on_fleet_change, and rebuilt when view.weights_version
+// changes (Envoy rebuilds on host weight updates). A key whose slot holds a server hidden at pick
+// time (at its cap) walks on to the next slots until an available server; no rebuild or
+// allocation in pick.
 //
 // Why: O(1) lookup and near-perfect spread (each server's share is within a slot or so of its
 // weight share); the price is that one server change also moves some keys between surviving
@@ -40,6 +44,8 @@ class MaglevStrategy final : public Strategy {
   // The lookup table (server per slot; kNoServer only when no server is available).
   [[nodiscard]] std::span<const std::uint32_t> table() const { return table_; }
   [[nodiscard]] std::uint32_t lookup(std::uint64_t hash_key) const;
+  // How many times the table was built (diagnostics; tests check picks do not rebuild).
+  [[nodiscard]] std::uint64_t rebuild_count() const { return rebuild_count_; }
 
  private:
   void rebuild(const BackendView& view);
@@ -52,6 +58,15 @@ class MaglevStrategy final : public Strategy {
   std::vector<std::uint64_t> skip_;
   std::vector<std::uint32_t> name_order_;  // server indices sorted by name
   std::vector<std::uint32_t> table_;
+  struct BuildEntry {
+    std::uint32_t server;
+    double weight;  // normalized
+    double target_weight = 0.0;
+    std::uint64_t next = 0;
+  };
+  std::vector<BuildEntry> entries_;    // rebuild buffer, reused
+  std::uint64_t weights_version_ = 0;  // view.weights_version at the last build
+  std::uint64_t rebuild_count_ = 0;
   bool built_ = false;
 };
 

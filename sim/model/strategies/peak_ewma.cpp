@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/model/strategies/view_util.hpp"
+
 namespace lbsim {
 
 namespace {
@@ -31,6 +33,8 @@ PeakEwmaStrategy::PeakEwmaStrategy(std::uint32_t server_count, double default_rt
 void PeakEwmaStrategy::resize(std::size_t server_count) {
   estimate_ns_.resize(server_count, default_rtt_ns_);
   updated_at_.resize(server_count, 0);
+  measured_.resize(server_count, 0);
+  member_.resize(server_count, 0);
   candidates_.reserve(server_count);
 }
 
@@ -41,13 +45,19 @@ void PeakEwmaStrategy::on_fleet_change(const BackendView& view) {
   for (std::size_t i = 0; i < n; ++i) {
     // Servers the model hides for being at their max_connections come back without a fleet
     // change: keep them as candidates and check availability at pick time.
-    const std::uint32_t cap = view.max_connections[i];
-    const bool at_cap = cap != 0 && view.outstanding[i] >= cap;
-    if (view.available[i] != 0 || at_cap) candidates_.push_back(static_cast<std::uint32_t>(i));
+    const auto server = static_cast<std::uint32_t>(i);
+    const bool member = is_member(view, server);
+    if (member && member_[i] == 0 && measured_[i] == 0) {
+      estimate_ns_[i] = default_rtt_ns_;  // (re)joined unmeasured: a fresh default from now
+      updated_at_[i] = latest_now_;
+    }
+    member_[i] = member ? 1 : 0;
+    if (member) candidates_.push_back(server);
   }
 }
 
 void PeakEwmaStrategy::observe(std::uint32_t server, double rtt_ns, SimTime now) {
+  latest_now_ = std::max(latest_now_, now);
   double& estimate = estimate_ns_[server];
   if (estimate < rtt_ns) {
     estimate = rtt_ns;
@@ -67,6 +77,7 @@ double PeakEwmaStrategy::cost(std::uint32_t server, std::uint32_t outstanding, S
 void PeakEwmaStrategy::on_response(std::uint32_t server, SimTime rtt, SimTime now) {
   if (server >= estimate_ns_.size()) resize(server + std::size_t{1});
   observe(server, static_cast<double>(rtt), now);
+  measured_[server] = 1;
 }
 
 std::uint32_t PeakEwmaStrategy::pick(const BackendView& view, const PickRequest& request,

@@ -10,9 +10,16 @@
 // as tower's load() and Finagle's get() do: a server nobody hears from looks cheaper over time,
 // so it is probed again. Cost = estimate * (outstanding + 1).
 //
-// Unmeasured servers follow linkerd, not Finagle: they start at `default_rtt` (linkerd's 30 ms),
-// stamped at time 0, and decay like any estimate. (Finagle starts at 0 and adds a huge penalty
-// when such a server has requests pending, which makes the first probe of a new host exclusive.)
+// Unmeasured servers follow linkerd, not Finagle: they start at `default_rtt` (linkerd's 30 ms)
+// and decay like any estimate, from when the server joined: linkerd creates an endpoint's
+// PeakEwma (tower/src/load/peak_ewma.rs, RttEstimate::new stamps Instant::now()) when the
+// endpoint is discovered. Here a server that becomes available (at on_fleet_change) while never
+// measured restarts at `default_rtt`, stamped with the latest time this instance has seen (a pick
+// or a response; on_fleet_change carries no time, and under traffic the last event is moments
+// before the change). Stamping at time 0 instead let a late joiner's default decay to ~0 so that it
+// attracted everything. (Finagle, finagle-core loadbalancer/PeakEwma.scala, starts at 0 and adds a
+// huge penalty while such a server has requests pending, making the first probe of a new host
+// exclusive; with a default RTT that penalty is not needed, so linkerd has none.)
 // Estimates survive availability changes, as a linkerd endpoint that is not ready keeps its
 // PeakEwma state.
 //
@@ -53,6 +60,9 @@ class PeakEwmaStrategy final : public Strategy {
   double decay_ns_;
   std::vector<double> estimate_ns_;
   std::vector<SimTime> updated_at_;
+  std::vector<std::uint8_t> measured_;  // 1 once a response was observed
+  std::vector<std::uint8_t> member_;    // listed at the last fleet change
+  SimTime latest_now_ = 0;              // the latest pick or response time seen
   // Servers available at the last fleet change or then at their cap; availability is checked
   // at pick time.
   std::vector<std::uint32_t> candidates_;

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "sim/model/strategies/view_util.hpp"
+
 namespace lbsim {
 namespace {
 
@@ -123,18 +125,19 @@ std::uint64_t RingHashStrategy::point_hash(std::uint32_t server, std::uint64_t i
 
 void RingHashStrategy::rebuild(const BackendView& view) {
   built_ = true;
+  weights_version_ = view.weights_version;
+  ++rebuild_count_;
   ring_hashes_.clear();
   ring_servers_.clear();
   const auto n = static_cast<std::uint32_t>(view.available.size());
   double weight_sum = 0.0;
   for (std::uint32_t s = 0; s < n; ++s) {
-    if (view.available[s] != 0) weight_sum += view.weight[s];
+    if (is_member(view, s)) weight_sum += view.weight[s];
   }
   if (weight_sum <= 0.0) return;
   double min_normalized = 1.0;
   for (std::uint32_t s = 0; s < n; ++s) {
-    if (view.available[s] != 0)
-      min_normalized = std::min(min_normalized, view.weight[s] / weight_sum);
+    if (is_member(view, s)) min_normalized = std::min(min_normalized, view.weight[s] / weight_sum);
   }
   // Envoy: the lightest host gets a whole number of points and the ring at least the minimum size.
   const double scale =
@@ -142,13 +145,14 @@ void RingHashStrategy::rebuild(const BackendView& view) {
                static_cast<double>(maximum_ring_size_));
   const auto ring_size = static_cast<std::uint64_t>(std::ceil(scale));
 
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> ring;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>>& ring = scratch_;
+  ring.clear();
   ring.reserve(ring_size + n);
   // Running sums place fractional point counts stably (Envoy's current/target hashes).
   double current_hashes = 0.0;
   double target_hashes = 0.0;
   for (std::uint32_t s = 0; s < n; ++s) {
-    if (view.available[s] == 0) continue;
+    if (!is_member(view, s)) continue;
     target_hashes += scale * (view.weight[s] / weight_sum);
     for (std::uint64_t i = 0; current_hashes < target_hashes; ++i, current_hashes += 1.0) {
       ring.emplace_back(point_hash(s, i), s);
@@ -164,13 +168,15 @@ void RingHashStrategy::rebuild(const BackendView& view) {
   }
 }
 
-std::uint32_t RingHashStrategy::lookup(std::uint64_t hash_key) const {
-  if (ring_hashes_.empty()) return kNoServer;
+std::size_t RingHashStrategy::point_index(std::uint64_t hash_key) const {
   // ketama_get_server: the first point with hash >= key, else wrap to the first point.
   const auto it = std::lower_bound(ring_hashes_.begin(), ring_hashes_.end(), hash_key);
-  const auto index =
-      it == ring_hashes_.end() ? 0 : static_cast<std::size_t>(it - ring_hashes_.begin());
-  return ring_servers_[index];
+  return it == ring_hashes_.end() ? 0 : static_cast<std::size_t>(it - ring_hashes_.begin());
+}
+
+std::uint32_t RingHashStrategy::lookup(std::uint64_t hash_key) const {
+  if (ring_hashes_.empty()) return kNoServer;
+  return ring_servers_[point_index(hash_key)];
 }
 
 void RingHashStrategy::on_fleet_change(const BackendView& view) {
@@ -180,13 +186,18 @@ void RingHashStrategy::on_fleet_change(const BackendView& view) {
 std::uint32_t RingHashStrategy::pick(const BackendView& view, const PickRequest& request,
                                      Rng& /*rng*/) {
   if (view.available_count == 0) return kNoServer;
-  if (!built_) rebuild(view);
-  const std::uint32_t server = lookup(request.hash_key);
-  if (server != kNoServer && server < view.available.size() && view.available[server] != 0) {
-    return server;
+  if (!built_ || view.weights_version != weights_version_) rebuild(view);
+  const std::size_t size = ring_servers_.size();
+  if (size == 0) return kNoServer;
+  // A point of a server at its cap: walk on along the ring, as the key would go if that server
+  // were removed; each step is one point, so at most one lap.
+  std::size_t index = point_index(request.hash_key);
+  for (std::size_t step = 0; step < size; ++step) {
+    const std::uint32_t server = ring_servers_[index];
+    if (server < view.available.size() && view.available[server] != 0) return server;
+    if (++index == size) index = 0;
   }
-  rebuild(view);  // only if availability changed without on_fleet_change
-  return lookup(request.hash_key);
+  return kNoServer;
 }
 
 StrategyInfo ring_hash_info() {

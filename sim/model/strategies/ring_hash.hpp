@@ -2,11 +2,15 @@
 // Envoy's ring hash (ketama) balancer (envoyproxy/envoy source/extensions/load_balancing_policies/
 // ring_hash/ring_hash_lb.cc; ring size bounds from api/envoy/config/cluster/v3/cluster.proto).
 //
-// The ring holds only the available servers (Envoy builds it from the healthy hosts) and is
-// rebuilt in on_fleet_change. Each server gets about scale * normalized_weight points, where scale
-// is chosen so that the lightest server gets a whole number of points and the ring has at least
-// `minimum_ring_size` entries, capped at `maximum_ring_size`; fractional targets are handled with
-// Envoy's running sums. Point i of a server hashes "<server name>_<i>" with xxHash64 (seed 0),
+// The ring holds the healthy servers (Envoy builds it from the healthy hosts): those shown
+// available at on_fleet_change, plus those hidden only for being at this instance's
+// max_connections. It is rebuilt in on_fleet_change and when view.weights_version changes (Envoy
+// rebuilds the ring on host weight updates). A request whose point belongs to a server the view
+// hides at pick time (at its cap) walks on to the next points of the ring until an available
+// server; no rebuild, no allocation. Each server gets about scale * normalized_weight points, where
+// scale is chosen so that the lightest server gets a whole number of points and the ring has at
+// least `minimum_ring_size` entries, capped at `maximum_ring_size`; fractional targets are handled
+// with Envoy's running sums. Point i of a server hashes "<server name>_<i>" with xxHash64 (seed 0),
 // Envoy's default hash function, implemented here from the xxHash specification. A request goes to
 // the first point whose hash is >= its hash_key, wrapping to the first point (ketama_get_server).
 //
@@ -20,6 +24,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sim/model/strategy.hpp"
@@ -50,9 +55,13 @@ class RingHashStrategy final : public Strategy {
   [[nodiscard]] std::span<const std::uint32_t> ring_servers() const { return ring_servers_; }
   // The server owning `hash_key` on the current ring; kNoServer if the ring is empty.
   [[nodiscard]] std::uint32_t lookup(std::uint64_t hash_key) const;
+  // How many times the ring was built (diagnostics; tests check picks do not rebuild).
+  [[nodiscard]] std::uint64_t rebuild_count() const { return rebuild_count_; }
 
  private:
   void rebuild(const BackendView& view);
+  // Index of the first ring point with hash >= hash_key, wrapping to 0; ring non-empty.
+  [[nodiscard]] std::size_t point_index(std::uint64_t hash_key) const;
   // Hash of "<name>_<i>", computed once per (server, i).
   std::uint64_t point_hash(std::uint32_t server, std::uint64_t i);
 
@@ -62,6 +71,9 @@ class RingHashStrategy final : public Strategy {
   std::vector<std::vector<std::uint64_t>> point_cache_;  // per server, points 0..k-1
   std::vector<std::uint64_t> ring_hashes_;
   std::vector<std::uint32_t> ring_servers_;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> scratch_;  // rebuild buffer, reused
+  std::uint64_t weights_version_ = 0;  // view.weights_version at the last build
+  std::uint64_t rebuild_count_ = 0;
   bool built_ = false;
 };
 

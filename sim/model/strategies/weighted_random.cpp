@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sim/model/strategies/view_util.hpp"
+
 namespace lbsim {
 
 namespace {
@@ -18,9 +20,7 @@ void WeightedRandomStrategy::rebuild(const BackendView& view) {
   cumulative_weight_.reserve(n);
   double total = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t cap = view.max_connections[i];
-    const bool at_cap = cap != 0 && view.outstanding[i] >= cap;
-    if (view.available[i] == 0 && !at_cap) continue;
+    if (!is_member(view, static_cast<std::uint32_t>(i))) continue;
     total += view.weight[i];
     servers_.push_back(static_cast<std::uint32_t>(i));
     cumulative_weight_.push_back(total);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <span>
 
+#include "sim/model/strategies/view_util.hpp"
+
 namespace lbsim {
 
 void SmoothWeightedRoundRobin::resize(std::size_t server_count) {
@@ -56,10 +58,12 @@ void WeightedRoundRobinStrategy::on_fleet_change(const BackendView& view) {
 
 void WeightedRoundRobinStrategy::rebuild_edf(const BackendView& view) {
   built_ = true;
+  weights_version_ = view.weights_version;
+  ++rebuild_count_;
   available_.clear();
   const auto n = static_cast<std::uint32_t>(view.available.size());
   for (std::uint32_t i = 0; i < n; ++i) {
-    if (view.available[i] != 0) available_.push_back(i);
+    if (is_member(view, i)) available_.push_back(i);
   }
   equal_weights_ = std::all_of(available_.begin(), available_.end(), [&](std::uint32_t s) {
     return view.weight[s] == view.weight[available_.front()];
@@ -74,10 +78,15 @@ void WeightedRoundRobinStrategy::rebuild_edf(const BackendView& view) {
 }
 
 std::uint32_t WeightedRoundRobinStrategy::pick_edf(const BackendView& view) {
-  if (!built_) rebuild_edf(view);
-  if (available_.empty()) return kNoServer;
-  if (equal_weights_) return available_[rr_index_++ % available_.size()];
-  return scheduler_.pick_and_add([&](std::uint32_t s) { return view.weight[s]; });
+  if (!built_ || view.weights_version != weights_version_) rebuild_edf(view);
+  // A server hidden at its cap loses its turn; at most one lap of the host list.
+  for (std::size_t turn = 0; turn < available_.size(); ++turn) {
+    const std::uint32_t server =
+        equal_weights_ ? available_[rr_index_++ % available_.size()]
+                       : scheduler_.pick_and_add([&](std::uint32_t s) { return view.weight[s]; });
+    if (view.available[server] != 0) return server;
+  }
+  return kNoServer;
 }
 
 std::uint32_t WeightedRoundRobinStrategy::pick(const BackendView& view,
@@ -88,11 +97,8 @@ std::uint32_t WeightedRoundRobinStrategy::pick(const BackendView& view,
       return smooth_.pick(view);
     case WeightedRoundRobinMode::kEdf: {
       const std::uint32_t server = pick_edf(view);
-      // The schedule holds the servers available at the last on_fleet_change; the model calls it
-      // on every availability change, so this is only a guard against a stale schedule.
-      if (server != kNoServer && server < view.available.size() && view.available[server] != 0) {
-        return server;
-      }
+      if (server != kNoServer) return server;
+      // Only if the model showed a server available without on_fleet_change: resync.
       rebuild_edf(view);
       return pick_edf(view);
     }
@@ -109,7 +115,7 @@ StrategyInfo weighted_round_robin_info() {
   mode.help =
       "smooth: nginx smooth weighted round robin (weights read at every pick); "
       "edf: Envoy's earliest-deadline-first schedule with a random start per instance "
-      "(weight changes applied when a server is next picked)";
+      "(rebuilt on weight changes)";
   return {
       .name = "weighted_round_robin",
       .summary =

@@ -10,13 +10,15 @@
 //   instance starts from zero current weights, as every nginx worker does (no random start), so
 //   instances make identical choices until their histories differ.
 // - `edf`: Envoy's weighted round robin (source/extensions/load_balancing_policies/common/
-//   load_balancer_impl.cc, EdfLoadBalancerBase and round_robin_lb.h). Rebuilt over the available
-//   servers at each on_fleet_change. If their weights are all equal, Envoy skips EDF and takes
-//   hosts[rr_index++ % n] with rr_index starting at a per-LB random seed and kept across rebuilds;
-//   otherwise it builds the EDF schedule with that same seed as the number of emulated
-//   "pre-picks" (EdfScheduler::build), which is Envoy's random start. A weight change is seen
-//   lazily: a server's new weight is used when it is next picked and re-queued; with equal
-//   weights at the last rebuild it is not seen until the next rebuild (Envoy's documented TODO).
+//   load_balancer_impl.cc, EdfLoadBalancerBase and round_robin_lb.h). Rebuilt over the healthy
+//   servers (shown available, or hidden only for being at this instance's max_connections) at
+//   each on_fleet_change and whenever view.weights_version changes: in Envoy a weight change
+//   arrives as a host update, which rebuilds the schedule. If the weights are all equal, Envoy
+//   skips EDF and takes hosts[rr_index++ % n] with rr_index starting at a per-LB random seed and
+//   kept across rebuilds; otherwise it builds the EDF schedule with that same seed as the number
+//   of emulated "pre-picks" (EdfScheduler::build), which is Envoy's random start. A server hidden
+//   at pick time (at its cap) loses its turn. (A weight that changes without a version bump is
+//   used when its server is next re-queued, as EDF re-reads it then.)
 //
 // nginx's effective weight (lowered by failures, +1 per selection back up to the weight) is kept
 // as a per-server deficit below the configured weight: 0 until something calls
@@ -61,6 +63,8 @@ class WeightedRoundRobinStrategy final : public Strategy {
   void on_fleet_change(const BackendView& view) override;
   // Smooth mode only (nginx failure accounting); no effect in edf mode.
   void lower_effective_weight(std::uint32_t server, double amount);
+  // How many times the edf schedule was rebuilt (diagnostics and tests).
+  [[nodiscard]] std::uint64_t rebuild_count() const { return rebuild_count_; }
 
  private:
   std::uint32_t pick_edf(const BackendView& view);
@@ -72,7 +76,9 @@ class WeightedRoundRobinStrategy final : public Strategy {
   std::uint64_t seed_;
   std::uint64_t rr_index_;                // Envoy rr_indexes_[source], starts at seed_
   std::vector<std::uint32_t> available_;  // the healthy host list of the last rebuild
-  bool equal_weights_ = true;             // true: unweighted pick, no EDF
+  std::uint64_t weights_version_ = 0;     // view.weights_version at the last rebuild
+  std::uint64_t rebuild_count_ = 0;
+  bool equal_weights_ = true;  // true: unweighted pick, no EDF
   bool built_ = false;
   EdfScheduler scheduler_;
 };
