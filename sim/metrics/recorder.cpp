@@ -54,13 +54,22 @@ void Recorder::close_window() {
   double util_sum = 0.0;
   double util_max = 0.0;
   double queue_sum = 0.0;
+  std::size_t members = 0;
   for (std::size_t i = 0; i < tracks_.size(); ++i) {
     ServerTrack& track = tracks_[i];
     integrate(track, end);
-    const double util = length > 0 ? track.busy_area / (setup_.servers[i].workers * length) : 0.0;
+    // Capacity counts only while the server is in the fleet: a server that joins later is not
+    // "idle" before it exists (no value for windows before it joins).
+    const auto member_time =
+        static_cast<double>(end - std::max(window_start_, setup_.servers[i].joins_at));
+    const double util =
+        member_time > 0 ? track.busy_area / (setup_.servers[i].workers * member_time) : kNoValue;
     const double queue_mean = length > 0 ? track.queue_area / length : 0.0;
-    util_sum += util;
-    util_max = std::max(util_max, util);
+    if (member_time > 0) {
+      ++members;
+      util_sum += util;
+      util_max = std::max(util_max, util);
+    }
     queue_sum += queue_mean;
     if (setup_.servers_csv != nullptr) {
       std::ostream& out = *setup_.servers_csv;
@@ -74,7 +83,7 @@ void Recorder::close_window() {
     track.arrivals = track.completed = 0;
   }
   current_.start = window_start_;
-  current_.utilization_mean = tracks_.empty() ? 0.0 : util_sum / static_cast<double>(tracks_.size());
+  current_.utilization_mean = members == 0 ? 0.0 : util_sum / static_cast<double>(members);
   current_.utilization_max = util_max;
   current_.queue_total_mean = queue_sum;
   current_.servers_down = servers_down_;
@@ -177,9 +186,12 @@ void Recorder::finish() {
   if (finished_) return;
   finished_ = true;
   while (window_start_ < setup_.end_ns) close_window();
-  const auto measured = static_cast<double>(setup_.end_ns - setup_.warmup_ns);
   for (std::size_t i = 0; i < tracks_.size(); ++i) {
-    totals_.utilization[i] = tracks_[i].measured_busy_area / (setup_.servers[i].workers * measured);
+    const auto member_time = static_cast<double>(
+        setup_.end_ns - std::max(setup_.warmup_ns, setup_.servers[i].joins_at));
+    totals_.utilization[i] =
+        member_time > 0 ? tracks_[i].measured_busy_area / (setup_.servers[i].workers * member_time)
+                        : kNoValue;
   }
   std::stable_sort(log_.begin(), log_.end(),
                    [](const LogRow& a, const LogRow& b) { return a.time < b.time; });

@@ -46,11 +46,14 @@ nlohmann::ordered_json make_summary(const SimulationConfig& config, const Record
   }
   double util_sum = 0.0;
   double util_max = 0.0;
+  std::size_t members = 0;  // servers in the fleet for part of the measured period
   for (const double u : totals.utilization) {
+    if (std::isnan(u)) continue;
+    ++members;
     util_sum += u;
     util_max = std::max(util_max, u);
   }
-  const double util_mean = ratio(util_sum, static_cast<double>(totals.utilization.size()));
+  const double util_mean = ratio(util_sum, static_cast<double>(members));
   const auto finished = static_cast<double>(totals.completed + totals.failed);
 
   nlohmann::ordered_json doc;

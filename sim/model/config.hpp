@@ -106,6 +106,44 @@ struct SlowStartConfig {
   SimTime update_ns = kSecond;      // how often effective weights are recomputed
 };
 
+// Active health checks (HAProxy `check`, Envoy health_check): every `interval` the balancer
+// probes each server; `fall` consecutive failures mark it unhealthy (no traffic), `rise`
+// consecutive successes bring it back. A probe fails when the server is down, answers 503 (full
+// queue), or does not answer within `timeout`. Unless out_of_band, a probe is served like a
+// request (it waits in the queue for a worker and takes probe_demand of work), so an overloaded
+// server fails its checks.
+struct HealthCheckConfig {
+  bool enabled = false;
+  SimTime interval_ns = 2 * kSecond;  // HAProxy inter
+  SimTime timeout_ns = 1 * kSecond;
+  int rise = 2;
+  int fall = 3;
+  bool out_of_band = false;
+  double probe_demand_s = 0.001;
+};
+
+// Passive outlier detection (Envoy outlier_detection): `consecutive_errors` failed attempts in a
+// row eject a server for base_ejection x (number of times ejected), capped at max_ejection; the
+// count decays by one per `interval` without an ejection. At most max_ejection_fraction of the
+// fleet is ejected at once, but always at least one server. Failures that count: queue_full,
+// refused, crash_lost, queue_timeout and timeout (Envoy counts local origin errors as 5xx).
+struct OutlierConfig {
+  bool enabled = false;
+  int consecutive_errors = 5;
+  SimTime interval_ns = 10 * kSecond;
+  SimTime base_ejection_ns = 30 * kSecond;
+  SimTime max_ejection_ns = 300 * kSecond;
+  double max_ejection_fraction = 0.1;
+};
+
+// Circuit breakers, per balancer instance (Envoy: per cluster and worker, no coordination).
+// Exceeding one fails the attempt at once with circuit_open; -1 = no limit.
+struct CircuitBreakerConfig {
+  std::int64_t max_requests = -1;  // attempts in flight through the instance
+  std::int64_t max_pending = -1;   // requests waiting in the balancer-side queue
+  std::int64_t max_retries = -1;   // retries in progress (a retry over it is not made)
+};
+
 struct BalancerConfig {
   std::string strategy = "round_robin";
   int instances = 1;        // independent balancer instances, each with its own state
@@ -122,6 +160,12 @@ struct BalancerConfig {
   SimTime queue_timeout_ns = 5 * kSecond;
   std::int64_t queue_limit = -1;
   SlowStartConfig slow_start;
+  HealthCheckConfig health_check;
+  OutlierConfig outlier;
+  // Envoy healthy_panic_threshold: when the healthy share of the fleet's members falls below it,
+  // the balancer routes to every member, healthy or not. 0 = never panic.
+  double panic_threshold = 0.5;
+  CircuitBreakerConfig circuit_breakers;
 };
 
 inline constexpr std::int64_t kUnlimitedQueue = -1;

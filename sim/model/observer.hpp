@@ -67,6 +67,8 @@ class Observer {
   virtual void on_request_done(SimTime /*now*/, const RequestOutcome& /*outcome*/) {}
   // A failed attempt will be retried (after its back-off).
   virtual void on_retry(SimTime /*now*/) {}
+  // A server joined the fleet (servers not present from the start: join_at).
+  virtual void on_server_join(SimTime /*now*/, std::uint32_t /*server*/) {}
   // A server crashed (or was killed), or came back after a restart.
   virtual void on_server_down(SimTime /*now*/, std::uint32_t /*server*/) {}
   virtual void on_server_up(SimTime /*now*/, std::uint32_t /*server*/) {}

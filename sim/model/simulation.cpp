@@ -82,8 +82,8 @@ Simulation::Simulation(SimulationConfig config)
       server.overload = o.knee > 0 || o.crash_queue >= 0 || o.cold_start_ns > 0 ||
                         o.queue_timeout_ns > 0;
       servers_.push_back(std::move(server));
-      server_info_.push_back(
-          {group.group + "-" + std::to_string(i), group.group, group.workers, group.speed});
+      server_info_.push_back({group.group + "-" + std::to_string(i), group.group, group.workers,
+                              group.speed, group.join_at_ns});
       server_names_.push_back(server_info_.back().name);
       server_group_.push_back(group_index);
       base_weights_.push_back(group.weight);
@@ -91,6 +91,7 @@ Simulation::Simulation(SimulationConfig config)
       max_connections_.push_back(group.max_connections);
       any_max_connections_ = any_max_connections_ || group.max_connections > 0;
       available_.push_back(present ? 1 : 0);
+      member_.push_back(present ? 1 : 0);
       joined_at_.push_back(present ? 0 : kTimeNever);
       if (present) ++available_count_;
     }
@@ -102,6 +103,13 @@ Simulation::Simulation(SimulationConfig config)
     throw std::invalid_argument("max_connections is not supported with unit: connection");
   }
   const auto server_count = static_cast<std::uint32_t>(servers_.size());
+  check_failed_.assign(server_count, 0);
+  ejected_.assign(server_count, 0);
+  check_streak_.assign(server_count, 0);
+  consecutive_errors_.assign(server_count, 0);
+  ejections_.assign(server_count, 0);
+  last_ejected_.assign(server_count, -1);
+  health_rng_ = Rng(config_.seed, config_.replication, StreamPurpose::kHealth, 0);
   global_load_.assign(server_count, 0);
   view_load_.assign(server_count, 0);
 
@@ -141,6 +149,7 @@ Simulation::Simulation(SimulationConfig config)
   arrival_lane_ = events_.add_lane();
   if (config_.client.timeout_ns > 0) timeout_lane_ = events_.add_lane();
   if (config_.client.deadline_ns > 0) deadline_lane_ = events_.add_lane();
+  if (balancer.health_check.enabled) probe_lane_ = events_.add_lane();
   retry_rng_ = Rng(config_.seed, config_.replication, StreamPurpose::kRetryJitter, 0);
   if (any_max_connections_) lb_queue_lane_ = events_.add_lane();
   if (connection_mode_ && balancer.connection_lifetime_ns > 0) {
@@ -172,9 +181,11 @@ BackendView Simulation::view_for(std::uint32_t instance) const {
       global_view_ ? (config_.balancer.view_refresh_ns > 0 ? view_load_ : global_load_)
                    : in.outstanding;
   if (any_max_connections_) {
-    return {load, weights_, max_connections_, in.eligible, in.eligible_count, weights_version_};
+    return {load,        weights_,          max_connections_, in.eligible,
+            in.eligible_count, weights_version_, in.outstanding};
   }
-  return {load, weights_, max_connections_, available_, available_count_, weights_version_};
+  return {load,          weights_,          max_connections_, available_,
+          available_count_, weights_version_, in.outstanding};
 }
 
 std::uint32_t Simulation::instance_for(std::uint64_t user) {
@@ -259,6 +270,16 @@ RunStats Simulation::run() {
   for (std::uint32_t i = 0; i < actions_.size(); ++i) {
     if (actions_[i].first < end) events_.schedule(actions_[i].first, kAction, i, 0);
   }
+  if (config_.balancer.health_check.enabled) {
+    // Each server's checks start at a random phase of the interval, as independent checkers do.
+    const auto interval = static_cast<double>(config_.balancer.health_check.interval_ns);
+    for (std::uint32_t s = 0; s < servers_.size(); ++s) {
+      events_.schedule(static_cast<SimTime>(interval * health_rng_.uniform01()), kProbeSend, s, 0);
+    }
+  }
+  if (config_.balancer.outlier.enabled) {
+    events_.schedule(config_.balancer.outlier.interval_ns, kOutlierTick, 0, 0);
+  }
   schedule_next_arrival();
 
   std::uint64_t events = 0;
@@ -308,6 +329,18 @@ RunStats Simulation::run() {
         break;
       case kServerRestart:
         handle_server_restart(event.time, event.a, event.b);
+        break;
+      case kProbeSend:
+        handle_probe_send(event.time, event.a);
+        break;
+      case kProbeTimeout:
+        handle_probe_timeout(event.time, event.a, event.b);
+        break;
+      case kUneject:
+        handle_uneject(event.time, event.a, event.b);
+        break;
+      case kOutlierTick:
+        handle_outlier_tick(event.time);
         break;
       default:
         throw std::logic_error("unknown event kind");
@@ -370,17 +403,32 @@ void Simulation::start_attempt(SimTime now, std::uint32_t c) {
   request.stage = Stage::kNew;
   call.attempt = slot;
   ++call.attempts;
+  request.probe = false;
+  Instance& in = instances_[call.instance];
+  ++in.attempts_active;
   if (config_.client.timeout_ns > 0) {
     // Scheduled before routing: if routing fails the attempt at once, freeing the slot bumps its
     // generation and this timer is ignored when it pops.
     events_.schedule_in_lane(timeout_lane_, now + config_.client.timeout_ns, kTimeout, slot,
                              request.generation);
   }
+  const std::int64_t max_requests = config_.balancer.circuit_breakers.max_requests;
+  if (max_requests >= 0 && static_cast<std::int64_t>(in.attempts_active) > max_requests) {
+    attempt_failed(now, slot, ErrorKind::kCircuitOpen);  // Envoy: 503 x-envoy-overloaded
+    free_request(slot);
+    return;
+  }
   if (connection_mode_) {
     route_l4(now, slot);
   } else {
     route(now, slot);
   }
+}
+
+void Simulation::end_attempt(Request& request) {
+  if (!request.client_waiting) return;
+  request.client_waiting = false;
+  if (!request.probe) --instances_[request.instance].attempts_active;
 }
 
 std::uint32_t Simulation::pick(SimTime now, std::uint32_t instance, std::uint64_t user) {
@@ -403,6 +451,12 @@ void Simulation::route(SimTime now, std::uint32_t slot) {
     if (any_max_connections_ && available_count_ > 0) {
       // Every available server is at this instance's max_connections: wait in the balancer's
       // queue (HAProxy's backend queue) for a connection slot to free up.
+      const std::int64_t max_pending = config_.balancer.circuit_breakers.max_pending;
+      if (max_pending >= 0 && static_cast<std::int64_t>(in.queued_live) >= max_pending) {
+        attempt_failed(now, slot, ErrorKind::kCircuitOpen);
+        free_request(slot);
+        return;
+      }
       const std::int64_t limit = config_.balancer.queue_limit;
       if (limit >= 0 && static_cast<std::int64_t>(in.queued_live) >= limit) {
         attempt_failed(now, slot, ErrorKind::kLbQueueFull);
@@ -523,7 +577,7 @@ void Simulation::start_service(SimTime now, std::uint32_t server_index, std::uin
 void Simulation::abandon_attempt(SimTime now, std::uint32_t slot) {
   Request& request = requests_[slot];
   if (!request.client_waiting) return;
-  request.client_waiting = false;
+  end_attempt(request);
   switch (request.stage) {
     case Stage::kNew:  // waiting for an L4 reconnection; the deferred dispatch frees the slot
       break;
@@ -533,7 +587,10 @@ void Simulation::abandon_attempt(SimTime now, std::uint32_t slot) {
     case Stage::kAtServer:
       // The client resets the attempt; the server keeps the work (queued or in service).
       instances_[request.instance].strategy->on_response(request.server, now - request.sent, now);
-      release_outstanding(now, slot);
+      // Envoy drops its active-request count at the reset. Under max_connections (HAProxy
+      // maxconn) the connection slot stays taken until the server answers: the server is still
+      // busy with it, and freeing the slot early would let the cap be exceeded.
+      if (!any_max_connections_) release_outstanding(now, slot);
       break;
   }
 }
@@ -544,6 +601,12 @@ bool Simulation::may_retry(const Call& call, ErrorKind error, SimTime now) const
   if ((retry.retry_on_mask & (1u << static_cast<unsigned>(error))) == 0) return false;
   if (config_.client.deadline_ns > 0 && now >= call.arrival + config_.client.deadline_ns) {
     return false;
+  }
+  const std::int64_t max_retries = config_.balancer.circuit_breakers.max_retries;
+  if (max_retries >= 0) {
+    const Instance& in = instances_[call.instance];
+    const std::uint32_t active = in.retries_active - (call.retrying ? 1 : 0);
+    if (static_cast<std::int64_t>(active) >= max_retries) return false;
   }
   if (retry.budget_fraction >= 0.0) {
     const Instance& in = instances_[call.instance];
@@ -576,12 +639,13 @@ SimTime Simulation::backoff(std::uint32_t retry_number) {
 void Simulation::attempt_failed(SimTime now, std::uint32_t slot, ErrorKind error) {
   Request& request = requests_[slot];
   const bool at_server = request.stage == Stage::kAtServer;
-  request.client_waiting = false;
+  end_attempt(request);
   const std::uint32_t c = request.call;
   Call& call = calls_[c];
   if (call.attempt != slot) return;  // an attempt the client had already given up on
   call.attempt = kNoServer;
   call.last_server = at_server ? request.server : kNoServer;
+  if (at_server) outlier_observe(now, request.server, error);
   if (may_retry(call, error, now)) {
     if (!call.retrying) {
       call.retrying = true;
@@ -596,9 +660,10 @@ void Simulation::attempt_failed(SimTime now, std::uint32_t slot, ErrorKind error
 
 void Simulation::attempt_succeeded(SimTime now, std::uint32_t slot) {
   Request& request = requests_[slot];
-  request.client_waiting = false;
+  end_attempt(request);
   Call& call = calls_[request.call];
   call.attempt = kNoServer;
+  outlier_observe(now, request.server, ErrorKind::kNone);
   finish_call(now, request.call, ErrorKind::kNone, request.service_start, request.server);
 }
 
@@ -639,23 +704,38 @@ void Simulation::release_outstanding(SimTime now, std::uint32_t slot) {
 }
 
 void Simulation::drain_lb_queue(SimTime now, std::uint32_t instance, std::uint32_t server) {
-  Instance& in = instances_[instance];
-  // HAProxy: a server that frees a connection slot takes the oldest request of the backend
-  // queue. Entries whose client already left (timed out, or the queue timeout fired) are
-  // dropped here, where they reach the front.
-  while (!in.queue.empty() && in.eligible[server] != 0) {
-    const std::uint32_t slot = in.queue.pop_front();
-    Request& request = requests_[slot];
-    if (!request.client_waiting) {
-      free_request(slot);
-      continue;
+  // Sending a drained request can free a slot again (a 503 from a full server queue), which
+  // would drain again: iterate over a work list instead of recursing.
+  drain_work_.emplace_back(instance, server);
+  if (draining_) return;
+  draining_ = true;
+  while (!drain_work_.empty()) {
+    const auto [i, target] = drain_work_.back();
+    drain_work_.pop_back();
+    Instance& in = instances_[i];
+    // HAProxy: a server that frees a connection slot takes the oldest request of the backend
+    // queue. Entries whose client already left (timed out, or the queue timeout fired) are
+    // dropped here, where they reach the front. A server whose own queue is full is not fed.
+    while (!in.queue.empty() && in.eligible[target] != 0) {
+      const Server& full = servers_[target];
+      if (full.up && full.busy >= full.workers && full.queue_limit != kUnlimitedQueue &&
+          static_cast<std::int64_t>(full.queue.size()) >= full.queue_limit) {
+        break;
+      }
+      const std::uint32_t slot = in.queue.pop_front();
+      Request& request = requests_[slot];
+      if (!request.client_waiting) {
+        free_request(slot);
+        continue;
+      }
+      --in.queued_live;
+      request.server = target;
+      request.counted = true;
+      change_outstanding(i, target, +1);
+      send_to_server(now, slot, target);
     }
-    --in.queued_live;
-    request.server = server;
-    request.counted = true;
-    change_outstanding(instance, server, +1);
-    send_to_server(now, slot, server);
   }
+  draining_ = false;
 }
 
 // ---- completions and timers --------------------------------------------------------------------
@@ -680,6 +760,10 @@ void Simulation::handle_departure(SimTime now, std::uint32_t slot) {
                               ? config_.servers[server_group_[server_index]].overload.queue_timeout_ns
                               : 0;
     if (limit > 0 && now - requests_[next].enqueued > limit) {
+      if (requests_[next].probe) {
+        probe_done(now, next, false);
+        continue;
+      }
       if (requests_[next].client_waiting) {
         instances_[requests_[next].instance].strategy->on_response(server_index, 0, now);
         attempt_failed(now, next, ErrorKind::kQueueTimeout);
@@ -698,6 +782,10 @@ void Simulation::handle_departure(SimTime now, std::uint32_t slot) {
       const auto reporter = n == 1 ? 0 : static_cast<std::uint32_t>(idle_report_rng_.below(n));
       instances_[reporter].strategy->on_server_idle(server_index);
     }
+  }
+  if (request.probe) {
+    probe_done(now, slot, true);
+    return;
   }
   const bool client_waiting = request.client_waiting;
   observer_->on_service_done(now, server_index, client_waiting);
@@ -765,6 +853,10 @@ void Simulation::crash(SimTime now, std::uint32_t server_index, std::string_view
   server.in_service.clear();
   server.busy = 0;
   for (const std::uint32_t slot : lost) {
+    if (requests_[slot].probe) {
+      probe_done(now, slot, false);
+      continue;
+    }
     if (requests_[slot].client_waiting) {
       instances_[requests_[slot].instance].strategy->on_response(server_index, now - requests_[slot].sent, now);
       attempt_failed(now, slot, ErrorKind::kCrashLost);
@@ -855,14 +947,174 @@ void Simulation::handle_view_refresh(SimTime now) {
   events_.schedule(now + config_.balancer.view_refresh_ns, kViewRefresh, 0, 0);
 }
 
-void Simulation::set_available(std::uint32_t server, bool available) {
-  const std::uint8_t value = available ? 1 : 0;
-  if (available_[server] == value) return;
-  available_[server] = value;
-  available_count_ += available ? 1 : -1;
-  if (any_max_connections_) {
-    for (std::uint32_t i = 0; i < instances_.size(); ++i) recompute_eligibility(i, server);
+void Simulation::recompute_availability(SimTime now) {
+  std::uint32_t members = 0;
+  std::uint32_t healthy = 0;
+  for (std::uint32_t s = 0; s < servers_.size(); ++s) {
+    members += member_[s];
+    healthy += (member_[s] != 0 && check_failed_[s] == 0 && ejected_[s] == 0) ? 1 : 0;
   }
+  // Envoy's panic mode: below the threshold, route to every member as if all were healthy
+  // (better to overload the healthy than to refuse everything when health checks mislead).
+  const double threshold = config_.balancer.panic_threshold;
+  const bool panic = threshold > 0.0 && members > 0 &&
+                     static_cast<double>(healthy) < threshold * static_cast<double>(members);
+  if (panic != panic_) {
+    panic_ = panic;
+    observer_->on_log(now, panic ? "panic_start" : "panic_end", "balancer",
+                      std::to_string(healthy) + " of " + std::to_string(members) +
+                          " servers healthy");
+  }
+  bool changed = false;
+  available_count_ = 0;
+  for (std::uint32_t s = 0; s < servers_.size(); ++s) {
+    const bool routable =
+        member_[s] != 0 && (panic || (check_failed_[s] == 0 && ejected_[s] == 0));
+    const std::uint8_t value = routable ? 1 : 0;
+    changed = changed || value != available_[s];
+    available_[s] = value;
+    available_count_ += value;
+    if (any_max_connections_) {
+      for (std::uint32_t i = 0; i < instances_.size(); ++i) recompute_eligibility(i, s);
+    }
+  }
+  if (changed) notify_fleet_change();
+  if (changed && any_max_connections_) {
+    for (std::uint32_t i = 0; i < instances_.size(); ++i) {
+      for (std::uint32_t s = 0; s < servers_.size(); ++s) drain_lb_queue(now, i, s);
+    }
+  }
+}
+
+// ---- active health checks ----------------------------------------------------------------------
+
+void Simulation::handle_probe_send(SimTime now, std::uint32_t server_index) {
+  const HealthCheckConfig& check = config_.balancer.health_check;
+  events_.schedule(now + check.interval_ns, kProbeSend, server_index, 0);
+  if (member_[server_index] == 0) return;  // not in the fleet yet
+  Server& server = servers_[server_index];
+  if (!server.up) {
+    probe_result(now, server_index, false);  // connection refused
+    return;
+  }
+  if (check.out_of_band) {
+    probe_result(now, server_index, true);
+    return;
+  }
+  // The probe is served like a request: it waits for a worker behind the queue.
+  const std::uint32_t slot = allocate_request();
+  Request& probe = requests_[slot];
+  probe.sent = now;
+  probe.service_start = -1;
+  probe.demand_s = check.probe_demand_s;
+  probe.user = 0;
+  probe.call = kNoServer;
+  probe.server = server_index;
+  probe.instance = 0;
+  probe.client_waiting = true;
+  probe.counted = false;
+  probe.probe = true;
+  probe.stage = Stage::kAtServer;
+  events_.schedule_in_lane(probe_lane_, now + check.timeout_ns, kProbeTimeout, slot,
+                           probe.generation);
+  if (server.busy < server.workers) {
+    start_service(now, server_index, slot);
+  } else if (server.queue_limit == kUnlimitedQueue ||
+             static_cast<std::int64_t>(server.queue.size()) < server.queue_limit) {
+    probe.enqueued = now;
+    server.queue.push_back(slot);
+    server_state_changed(now, server_index);
+  } else {
+    probe_done(now, slot, false);  // 503
+  }
+}
+
+void Simulation::probe_done(SimTime now, std::uint32_t slot, bool success) {
+  Request& probe = requests_[slot];
+  const bool waiting = probe.client_waiting;
+  probe.client_waiting = false;
+  if (waiting) probe_result(now, probe.server, success);
+  free_request(slot);
+}
+
+void Simulation::handle_probe_timeout(SimTime now, std::uint32_t slot, std::uint32_t generation) {
+  Request& probe = requests_[slot];
+  if (probe.generation != generation || !probe.client_waiting) return;
+  // The checker gives up; the probe stays with the server (it is freed when served or lost).
+  probe.client_waiting = false;
+  probe_result(now, probe.server, false);
+}
+
+void Simulation::probe_result(SimTime now, std::uint32_t server, bool success) {
+  const HealthCheckConfig& check = config_.balancer.health_check;
+  std::int32_t& streak = check_streak_[server];
+  streak = success ? std::max(streak, 0) + 1 : std::min(streak, 0) - 1;
+  if (check_failed_[server] == 0 && streak <= -check.fall) {
+    check_failed_[server] = 1;
+    observer_->on_log(now, "health_down", server_info_[server].name,
+                      std::to_string(check.fall) + " failed checks");
+    recompute_availability(now);
+  } else if (check_failed_[server] != 0 && streak >= check.rise) {
+    check_failed_[server] = 0;
+    observer_->on_log(now, "health_up", server_info_[server].name,
+                      std::to_string(check.rise) + " passed checks");
+    recompute_availability(now);
+  }
+}
+
+// ---- passive outlier detection -----------------------------------------------------------------
+
+void Simulation::outlier_observe(SimTime now, std::uint32_t server, ErrorKind error) {
+  const OutlierConfig& outlier = config_.balancer.outlier;
+  if (!outlier.enabled) return;
+  const bool counts = error == ErrorKind::kQueueFull || error == ErrorKind::kRefused ||
+                      error == ErrorKind::kCrashLost || error == ErrorKind::kQueueTimeout ||
+                      error == ErrorKind::kTimeout;
+  if (!counts) {
+    if (error == ErrorKind::kNone) consecutive_errors_[server] = 0;
+    return;
+  }
+  if (++consecutive_errors_[server] < outlier.consecutive_errors || ejected_[server] != 0) return;
+  std::uint32_t members = 0;
+  for (const std::uint8_t m : member_) members += m;
+  // max_ejection_percent, but always at least one ejection (Envoy).
+  if (ejected_count_ > 0 && static_cast<double>(ejected_count_ + 1) >
+                                outlier.max_ejection_fraction * static_cast<double>(members)) {
+    return;
+  }
+  consecutive_errors_[server] = 0;
+  ejected_[server] = 1;
+  ++ejected_count_;
+  ++ejections_[server];
+  last_ejected_[server] = now;
+  const SimTime duration =
+      std::min(outlier.max_ejection_ns,
+               outlier.base_ejection_ns * static_cast<SimTime>(ejections_[server]));
+  events_.schedule(now + duration, kUneject, server, ejections_[server]);
+  observer_->on_log(now, "outlier_eject", server_info_[server].name,
+                    std::to_string(outlier.consecutive_errors) + " consecutive errors; ejected for " +
+                        std::to_string(to_seconds(duration)) + " s");
+  recompute_availability(now);
+}
+
+void Simulation::handle_uneject(SimTime now, std::uint32_t server, std::uint32_t ejection) {
+  if (ejected_[server] == 0 || ejections_[server] != ejection) return;
+  ejected_[server] = 0;
+  --ejected_count_;
+  consecutive_errors_[server] = 0;
+  observer_->on_log(now, "outlier_return", server_info_[server].name, "ejection over");
+  recompute_availability(now);
+}
+
+void Simulation::handle_outlier_tick(SimTime now) {
+  const OutlierConfig& outlier = config_.balancer.outlier;
+  // The ejection multiplier decays by one per interval without a new ejection (Envoy).
+  for (std::uint32_t s = 0; s < servers_.size(); ++s) {
+    if (ejected_[s] == 0 && ejections_[s] > 0 && now - last_ejected_[s] >= outlier.interval_ns) {
+      --ejections_[s];
+    }
+  }
+  events_.schedule(now + outlier.interval_ns, kOutlierTick, 0, 0);
 }
 
 void Simulation::handle_group_join(SimTime now, std::uint32_t group) {
@@ -871,17 +1123,19 @@ void Simulation::handle_group_join(SimTime now, std::uint32_t group) {
   for (std::uint32_t s = 0; s < servers_.size(); ++s) {
     if (server_group_[s] != group || available_[s] != 0) continue;
     joined_at_[s] = now;
-    set_available(s, true);
+    member_[s] = 1;
+    observer_->on_server_join(now, s);
     if (slow_start.mode != SlowStartMode::kOff) {
       ++ramping_;
       refresh_effective_weight(s, now);
     }
     ++joined;
   }
-  notify_fleet_change();
+  recompute_availability(now);
   observer_->on_log(now, "servers_join", config_.servers[group].group,
                     std::to_string(joined) + " servers join the fleet");
-  if (slow_start.mode != SlowStartMode::kOff && joined > 0) {
+  if (slow_start.mode != SlowStartMode::kOff && joined > 0 && !slow_start_ticking_) {
+    slow_start_ticking_ = true;
     events_.schedule(now + slow_start.update_ns, kSlowStartTick, 0, 0);
   }
 }
@@ -927,7 +1181,8 @@ void Simulation::handle_slow_start_tick(SimTime now) {
     }
   }
   ramping_ = still_ramping;
-  if (ramping_ > 0) {
+  slow_start_ticking_ = ramping_ > 0;
+  if (slow_start_ticking_) {
     events_.schedule(now + config_.balancer.slow_start.update_ns, kSlowStartTick, 0, 0);
   }
 }

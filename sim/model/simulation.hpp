@@ -26,6 +26,7 @@ struct ServerInfo {
   std::string group;
   std::int32_t workers = 1;
   double speed = 1.0;
+  SimTime joins_at = 0;  // when it joins the fleet (0 = from the start)
 };
 
 struct RunStats {
@@ -96,6 +97,10 @@ class Simulation {
     kRetry,             // a = call, b = call generation: the back-off is over
     kDeadline,          // a = call, b = call generation: the overall deadline
     kServerRestart,     // a = server, b = server incarnation
+    kProbeSend,         // a = server: an active health check is due
+    kProbeTimeout,      // a = probe slot, b = generation
+    kUneject,           // a = server, b = ejection number
+    kOutlierTick,       // the outlier detector's interval
   };
 
   enum class Stage : std::uint8_t { kNew, kInLbQueue, kAtServer };
@@ -127,6 +132,7 @@ class Simulation {
     std::uint32_t instance = 0;
     std::uint32_t service_index = 0;  // position in its server's in_service list
     bool client_waiting = false;  // the client still wants this attempt's answer
+    bool probe = false;           // an active health check, not a client's request
     bool counted = false;  // holds one of its instance's outstanding slots for `server` (L7)
     Stage stage = Stage::kNew;
   };
@@ -153,6 +159,7 @@ class Simulation {
     std::uint32_t queued_live = 0;           // entries in `queue` whose client still waits
     std::uint32_t calls_active = 0;          // calls in progress through this instance
     std::uint32_t retries_active = 0;        // of which in a retry (budget)
+    std::uint32_t attempts_active = 0;       // attempts in flight (circuit breaker)
     Rng rng{0};
   };
 
@@ -169,6 +176,15 @@ class Simulation {
   void handle_retry(SimTime now, std::uint32_t call, std::uint32_t generation);
   void handle_deadline(SimTime now, std::uint32_t call, std::uint32_t generation);
   void handle_server_restart(SimTime now, std::uint32_t server, std::uint32_t incarnation);
+  void handle_probe_send(SimTime now, std::uint32_t server);
+  void handle_probe_timeout(SimTime now, std::uint32_t slot, std::uint32_t generation);
+  void handle_uneject(SimTime now, std::uint32_t server, std::uint32_t ejection);
+  void handle_outlier_tick(SimTime now);
+  void probe_result(SimTime now, std::uint32_t server, bool success);
+  void probe_done(SimTime now, std::uint32_t slot, bool success);  // frees the slot
+  void outlier_observe(SimTime now, std::uint32_t server, ErrorKind error);
+  void recompute_availability(SimTime now);
+  void end_attempt(Request& request);  // the client stops waiting for this attempt
 
   // Request routing.
   void route(SimTime now, std::uint32_t slot);                // L7 or L4, after arrival
@@ -193,7 +209,6 @@ class Simulation {
   // Bookkeeping.
   void change_outstanding(std::uint32_t instance, std::uint32_t server, std::int32_t delta);
   void server_state_changed(SimTime now, std::uint32_t server);
-  void set_available(std::uint32_t server, bool available);
   void recompute_eligibility(std::uint32_t instance, std::uint32_t server);
   void notify_fleet_change();
   [[nodiscard]] double slow_start_factor(SimTime since_join) const;
@@ -236,10 +251,26 @@ class Simulation {
   std::uint64_t weights_version_ = 0;
   std::vector<std::uint32_t> max_connections_;
   bool any_max_connections_ = false;
-  std::vector<std::uint8_t> available_;
+  std::vector<std::uint8_t> available_;  // what strategies may pick: healthy members, or every
+                                         // member while the balancer panics
   std::uint32_t available_count_ = 0;
+  std::vector<std::uint8_t> member_;       // joined the fleet
+  std::vector<std::uint8_t> check_failed_; // failed its active health checks
+  std::vector<std::uint8_t> ejected_;      // ejected by outlier detection
+  bool panic_ = false;
+  // Health-check and outlier-detection state per server.
+  std::vector<std::int32_t> check_streak_;      // > 0: successes in a row; < 0: failures
+  std::vector<std::int32_t> consecutive_errors_;
+  std::vector<std::uint32_t> ejections_;        // Envoy's ejection multiplier
+  std::vector<SimTime> last_ejected_;
+  std::uint32_t ejected_count_ = 0;
+  Rng health_rng_{0};
+  EventQueue::LaneId probe_lane_ = 0;
   std::vector<SimTime> joined_at_;  // kTimeNever until the server joins
   std::uint32_t ramping_ = 0;       // servers still inside their slow-start window
+  bool slow_start_ticking_ = false;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> drain_work_;  // (instance, server)
+  bool draining_ = false;
 
   // Balancer.
   std::vector<Instance> instances_;

@@ -1,0 +1,232 @@
+// Health: active checks, outlier ejection, panic, circuit breakers, and the max_connections
+// regressions found in review (issue 4 part 2, issue 3 fixes).
+#include <doctest/doctest.h>
+
+#include "tests/model/harness.hpp"
+
+namespace lbsim::test {
+namespace {
+
+class Log final : public Observer {
+ public:
+  void on_request_done(SimTime /*now*/, const RequestOutcome& outcome) override {
+    outcomes.push_back(outcome);
+  }
+  void on_dispatch(SimTime now, std::uint32_t server) override { dispatches.emplace_back(now, server); }
+  void on_server_state(SimTime /*now*/, std::uint32_t server, std::int32_t /*busy*/,
+                       std::int64_t queued) override {
+    if (queued_max.size() <= server) queued_max.resize(server + 1, 0);
+    queued_max[server] = std::max(queued_max[server], queued);
+  }
+  void on_log(SimTime now, std::string_view kind, std::string_view subject,
+              std::string_view detail) override {
+    entries.push_back({now, std::string(kind), std::string(subject), std::string(detail)});
+  }
+  [[nodiscard]] std::vector<LogRow> of_kind(const std::string& kind) const {
+    std::vector<LogRow> rows;
+    for (const auto& e : entries) {
+      if (e.kind == kind) rows.push_back(e);
+    }
+    return rows;
+  }
+  std::vector<RequestOutcome> outcomes;
+  std::vector<std::pair<SimTime, std::uint32_t>> dispatches;
+  std::vector<std::int64_t> queued_max;
+  std::vector<LogRow> entries;
+};
+
+Log run_logged(const SimulationConfig& c, const std::function<void(Simulation&)>& prepare) {
+  Simulation simulation(c);
+  prepare(simulation);
+  Log log;
+  simulation.set_observer(&log);
+  (void)simulation.run();
+  return log;
+}
+
+std::uint64_t count(const Log& log, ErrorKind kind) {
+  std::uint64_t n = 0;
+  for (const auto& o : log.outcomes) n += o.error == kind ? 1 : 0;
+  return n;
+}
+
+DistributionConfig deterministic_s(double s) {
+  DistributionConfig d;
+  d.kind = DistributionKind::kDeterministic;
+  d.mean_s = s;
+  return d;
+}
+
+auto kill_at(SimTime t, std::vector<std::uint32_t> servers) {
+  return [t, servers](Simulation& sim) {
+    sim.schedule_action(t, [servers](Simulation& s, SimTime) {
+      for (const auto server : servers) s.kill_server(server);
+    });
+  };
+}
+
+}  // namespace
+
+TEST_CASE("active health checks: detection time follows interval and fall") {
+  // A server is killed at 10 s. Out-of-band probes every `interval` from a random phase fail at
+  // once; the `fall`-th failure marks it down: (fall - 1) x interval < delay <= fall x interval.
+  // A longer interval or a higher fall threshold detects later.
+  const auto detection = [](SimTime interval, int fall) {
+    auto c = fleet_config(100.0, exponential_s(0.005), 4, 2, kUnlimitedQueue, 0.0, 60.0);
+    c.balancer.health_check.enabled = true;
+    c.balancer.health_check.out_of_band = true;
+    c.balancer.health_check.interval_ns = interval;
+    c.balancer.health_check.fall = fall;
+    const auto log = run_logged(c, kill_at(10 * kSecond, {0}));
+    const auto down = log.of_kind("health_down");
+    REQUIRE(down.size() == 1);
+    CHECK(down[0].subject == "s-0");
+    return down[0].time - 10 * kSecond;
+  };
+  const SimTime fast = detection(2 * kSecond, 1);
+  const SimTime usual = detection(2 * kSecond, 3);
+  const SimTime slow = detection(5 * kSecond, 3);
+  CHECK(fast > 0);
+  CHECK(fast <= 2 * kSecond);
+  CHECK(usual > 4 * kSecond);
+  CHECK(usual <= 6 * kSecond);
+  CHECK(slow > 10 * kSecond);
+  CHECK(slow <= 15 * kSecond);
+}
+
+TEST_CASE("active health checks: traffic stops after detection and returns after rise") {
+  auto c = fleet_config(200.0, exponential_s(0.005), 4, 2, kUnlimitedQueue, 0.0, 60.0, "round_robin");
+  c.balancer.health_check.enabled = true;
+  c.balancer.health_check.out_of_band = true;
+  const auto log = run_logged(c, [](Simulation& sim) {
+    sim.schedule_action(10 * kSecond, [](Simulation& s, SimTime) { s.kill_server(0); });
+    sim.schedule_action(30 * kSecond, [](Simulation& s, SimTime) { s.restart_server(0); });
+  });
+  const auto down = log.of_kind("health_down");
+  const auto up = log.of_kind("health_up");
+  REQUIRE(down.size() == 1);
+  REQUIRE(up.size() == 1);
+  CHECK(up[0].time > 30 * kSecond + 2 * kSecond);   // rise 2: two probes after the restart
+  CHECK(up[0].time <= 30 * kSecond + 4 * kSecond);
+  std::uint64_t while_down = 0, refused_after_detection = 0;
+  for (const auto& [t, server] : log.dispatches) {
+    if (server == 0 && t > down[0].time && t < up[0].time) ++while_down;
+  }
+  for (const auto& o : log.outcomes) {
+    if (o.error == ErrorKind::kRefused && o.end > down[0].time) ++refused_after_detection;
+  }
+  CHECK(while_down == 0);
+  CHECK(refused_after_detection == 0);
+  // Before detection, round robin sent a quarter of 200/s to the dead server: refused.
+  CHECK(count(log, ErrorKind::kRefused) > 100);
+}
+
+TEST_CASE("in-band probes fail on an overloaded server: it is marked down while still up") {
+  // One of two servers is slow (speed 0.1) and gets half of 300/s: its queue grows without
+  // bound, probes wait behind it and time out (1 s), so checks mark it down and traffic moves.
+  auto c = fleet_config(300.0, exponential_s(0.005), 1, 1, kUnlimitedQueue, 0.0, 60.0, "round_robin");
+  ServerGroupConfig slow = c.servers[0];
+  slow.group = "slow";
+  slow.speed = 0.1;
+  c.servers.push_back(slow);
+  c.balancer.health_check.enabled = true;
+  c.balancer.panic_threshold = 0.0;
+  const auto log = run_logged(c, [](Simulation&) {});
+  const auto down = log.of_kind("health_down");
+  REQUIRE(!down.empty());
+  CHECK(down[0].subject == "slow-0");
+  CHECK(log.of_kind("server_crash").empty());
+}
+
+TEST_CASE("outlier detection: consecutive errors eject, the ejection time grows with repeats") {
+  // Server 0 of 5 is down for good; round robin; 5 consecutive refusals eject it for 30 s
+  // (base), then it returns, fails again and is ejected for 60 s (2 x base).
+  auto c = fleet_config(500.0, exponential_s(0.002), 5, 2, kUnlimitedQueue, 0.0, 120.0, "round_robin");
+  c.balancer.outlier.enabled = true;
+  c.balancer.outlier.max_ejection_fraction = 0.2;
+  const auto log = run_logged(c, kill_at(kSecond, {0}));
+  const auto ejected = log.of_kind("outlier_eject");
+  const auto returned = log.of_kind("outlier_return");
+  REQUIRE(ejected.size() >= 2);
+  REQUIRE(!returned.empty());
+  CHECK(returned[0].time == ejected[0].time + 30 * kSecond);
+  CHECK(ejected[1].time > returned[0].time);
+  CHECK(ejected[1].time - returned[0].time < kSecond);  // fails again at once
+  CHECK(ejected[1].detail.find("ejected for 60") != std::string::npos);
+  // Exactly 5 counted errors per ejection cycle and none while ejected: refusals, plus the
+  // requests in service when the server was killed (crash_lost counts as a 5xx too).
+  CHECK(count(log, ErrorKind::kRefused) + count(log, ErrorKind::kCrashLost) ==
+        5 * ejected.size());
+}
+
+TEST_CASE("outlier detection: max_ejection_percent caps ejections, but one is always allowed") {
+  auto c = fleet_config(500.0, exponential_s(0.002), 10, 2, kUnlimitedQueue, 0.0, 20.0, "round_robin");
+  c.balancer.outlier.enabled = true;
+  c.balancer.outlier.max_ejection_fraction = 0.0;  // 0%: still one
+  const auto log = run_logged(c, kill_at(kSecond, {0, 1, 2}));
+  CHECK(log.of_kind("outlier_eject").size() == 1);
+  c.balancer.outlier.max_ejection_fraction = 0.2;  // two of ten
+  CHECK(run_logged(c, kill_at(kSecond, {0, 1, 2})).of_kind("outlier_eject").size() == 2);
+}
+
+TEST_CASE("panic: below the threshold the balancer routes to every server again") {
+  // 6 of 10 servers die; checks mark them down. Healthy 4/10 < 50%: panic, traffic goes to all
+  // 10 (60% refused). With panic_threshold 0 the 4 healthy servers take everything.
+  auto c = fleet_config(400.0, exponential_s(0.002), 10, 4, kUnlimitedQueue, 0.0, 40.0, "round_robin");
+  c.balancer.health_check.enabled = true;
+  c.balancer.health_check.out_of_band = true;
+  const auto refused_late = [&](double threshold) {
+    c.balancer.panic_threshold = threshold;
+    const auto log = run_logged(c, kill_at(5 * kSecond, {0, 1, 2, 3, 4, 5}));
+    std::uint64_t late = 0, refused = 0;
+    for (const auto& o : log.outcomes) {
+      if (o.arrival >= 20 * kSecond) ++late, refused += o.error == ErrorKind::kRefused ? 1 : 0;
+    }
+    if (threshold > 0) CHECK(log.of_kind("panic_start").size() == 1);
+    return static_cast<double>(refused) / static_cast<double>(late);
+  };
+  CHECK(refused_late(0.5) == doctest::Approx(0.6).epsilon(0.02));
+  CHECK(refused_late(0.0) == 0.0);
+}
+
+TEST_CASE("circuit breakers: max_requests rejects at once with circuit_open; max_retries caps retries") {
+  auto c = fleet_config(400.0, deterministic_s(0.050), 1, 100, kUnlimitedQueue, 0.0, 20.0);
+  c.workload.arrivals = ArrivalProcess::kDeterministic;
+  // 400/s x 50 ms = 20 in flight; a limit of 10 rejects about half.
+  c.balancer.circuit_breakers.max_requests = 10;
+  const auto log = run_logged(c, [](Simulation&) {});
+  const double open = static_cast<double>(count(log, ErrorKind::kCircuitOpen)) /
+                      static_cast<double>(log.outcomes.size());
+  CHECK(open == doctest::Approx(0.5).epsilon(0.05));
+  for (const auto& o : log.outcomes) {
+    if (o.error == ErrorKind::kCircuitOpen) CHECK(o.end == o.arrival);
+  }
+}
+
+TEST_CASE("max_connections holds while the server still works on a timed-out request") {
+  // Review finding H2: 1 worker, max_connections 2, 100 ms service, 150 ms client timeout at
+  // 50/s. The cap must bound what the server holds: 1 in service + 1 queued, always.
+  auto c = fleet_config(50.0, deterministic_s(0.100), 1, 1, kUnlimitedQueue, 0.0, 30.0);
+  c.workload.arrivals = ArrivalProcess::kDeterministic;
+  c.servers[0].max_connections = 2;
+  c.client.timeout_ns = 150 * kMillisecond;
+  c.balancer.queue_timeout_ns = 3600 * kSecond;
+  const auto log = run_logged(c, [](Simulation&) {});
+  REQUIRE(!log.queued_max.empty());
+  CHECK(log.queued_max[0] <= 1);
+  CHECK(count(log, ErrorKind::kTimeout) > 0);
+}
+
+TEST_CASE("a balancer queue draining into a full server does not recurse (review finding H1)") {
+  // Many requests queue at the balancer; the server's own queue holds 1. Before the fix this
+  // overflowed the stack.
+  auto c = fleet_config(50000.0, exponential_s(0.001), 1, 1, 1, 0.0, 2.0);
+  c.servers[0].max_connections = 2;
+  c.client.timeout_ns = 2 * kSecond;
+  c.balancer.queue_timeout_ns = 3600 * kSecond;
+  const auto out = run_config(c);
+  CHECK(out.totals.offered > 90000);
+  CHECK(out.totals.completed > 1500);
+}
+
+}  // namespace lbsim::test
