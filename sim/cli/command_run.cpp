@@ -48,7 +48,10 @@ int command_run(const std::vector<std::string>& args) {
     const std::string out_dir =
         vm->count("out") != 0 ? (*vm)["out"].as<std::string>()
                               : "runs/" + scenario.config.name + "-seed" +
-                                    std::to_string(scenario.config.seed);
+                                    std::to_string(scenario.config.seed) +
+                                    (scenario.config.replication > 0
+                                         ? "-rep" + std::to_string(scenario.config.replication)
+                                         : std::string());
     const bool quiet = vm->count("quiet") != 0;
     RunDirectory run_dir(out_dir, vm->count("force") != 0);
 

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <sstream>
 #include <stdexcept>
 
@@ -696,6 +697,127 @@ SlowStartConfig read_slow_start(const Node& node, const std::string& path) {
   return config;
 }
 
+// An integer >= 0, or "unlimited" (-1).
+std::int64_t read_limit(const Node& node, const std::string& path) {
+  const std::string& text = scalar(node, path, "an integer >= 0 or unlimited");
+  if (text == "unlimited") return -1;
+  return parse_at(node, path, "an integer >= 0 or unlimited", [](const std::string& value) {
+    try {
+      return parse_integer_in(value, 0, kInt64Max);
+    } catch (const std::invalid_argument&) {
+      throw std::invalid_argument("expected an integer >= 0 or unlimited; got \"" + value + "\"");
+    }
+  });
+}
+
+double read_fraction(const Node& node, const std::string& path) {
+  return parse_at(node, path, "a fraction like 10%",
+                  [](const std::string& text) { return parse_fraction(text); });
+}
+
+// A map that enables a feature by its presence: `{}` means "on, with every default"; `key:` with
+// nothing after it is rejected like any other non-map, with a hint.
+const Node& expect_feature_map(const Node& node, const std::string& path, std::string_view what) {
+  return expect_map(node, path, std::string(what) + " ({} for the defaults)");
+}
+
+HealthCheckConfig read_health_check(const Node& node, const std::string& path) {
+  expect_feature_map(node, path, "a map of health-check keys like {interval: 2s, fall: 3}");
+  check_keys(node, path, {"interval", "timeout", "rise", "fall", "out_of_band", "probe_demand"});
+  HealthCheckConfig config;
+  config.enabled = true;
+  const Node* interval = node.find("interval");
+  if (interval != nullptr) {
+    config.interval_ns = read_duration(*interval, child(path, "interval"), true);
+  }
+  const Node* timeout = node.find("timeout");
+  if (timeout != nullptr) {
+    config.timeout_ns = read_duration(*timeout, child(path, "timeout"), true);
+  }
+  // A probe still unanswered when the next one is due would overlap it: timeout <= interval.
+  if (config.timeout_ns > config.interval_ns) {
+    if (timeout != nullptr) {
+      fail(*timeout, child(path, "timeout"),
+           "expected timeout <= interval (" +
+               (interval != nullptr ? interval->scalar
+                                    : seconds_text(config.interval_ns) + ", the default") +
+               "); got " + timeout->describe());
+    }
+    fail(*interval, child(path, "interval"),
+         "expected interval >= timeout (" + seconds_text(config.timeout_ns) +
+             ", the default; set a shorter timeout); got " + interval->describe());
+  }
+  if (const Node* rise = node.find("rise")) {
+    config.rise = static_cast<int>(read_integer(*rise, child(path, "rise"), 1, kIntMax));
+  }
+  if (const Node* fall = node.find("fall")) {
+    config.fall = static_cast<int>(read_integer(*fall, child(path, "fall"), 1, kIntMax));
+  }
+  if (const Node* out_of_band = node.find("out_of_band")) {
+    config.out_of_band = read_bool(*out_of_band, child(path, "out_of_band"));
+  }
+  reject_unless(node, path, "probe_demand", !config.out_of_band,
+                "out_of_band: false (an out-of-band probe does no work on the server)");
+  if (const Node* demand = node.find("probe_demand")) {
+    config.probe_demand_s = seconds_of(read_duration(*demand, child(path, "probe_demand"), true));
+  }
+  return config;
+}
+
+OutlierConfig read_outlier_detection(const Node& node, const std::string& path) {
+  expect_feature_map(node, path,
+                     "a map of outlier-detection keys like {consecutive_errors: 5, "
+                     "base_ejection: 30s}");
+  check_keys(
+      node, path,
+      {"consecutive_errors", "interval", "base_ejection", "max_ejection", "max_ejection_percent"});
+  OutlierConfig config;
+  config.enabled = true;
+  if (const Node* errors = node.find("consecutive_errors")) {
+    config.consecutive_errors =
+        static_cast<int>(read_integer(*errors, child(path, "consecutive_errors"), 1, kIntMax));
+  }
+  if (const Node* interval = node.find("interval")) {
+    config.interval_ns = read_duration(*interval, child(path, "interval"), true);
+  }
+  const Node* base = node.find("base_ejection");
+  if (base != nullptr) {
+    config.base_ejection_ns = read_duration(*base, child(path, "base_ejection"), true);
+  }
+  // Envoy: max_ejection_time defaults to 300s, or to base_ejection_time when that is longer.
+  config.max_ejection_ns = std::max(config.max_ejection_ns, config.base_ejection_ns);
+  if (const Node* max = node.find("max_ejection")) {
+    config.max_ejection_ns = read_duration(*max, child(path, "max_ejection"), true);
+    if (config.max_ejection_ns < config.base_ejection_ns) {
+      fail(*max, child(path, "max_ejection"),
+           "expected max_ejection >= base_ejection (" +
+               (base != nullptr ? base->scalar
+                                : seconds_text(config.base_ejection_ns) + ", the default") +
+               "); got " + max->describe());
+    }
+  }
+  if (const Node* percent = node.find("max_ejection_percent")) {
+    config.max_ejection_fraction = read_fraction(*percent, child(path, "max_ejection_percent"));
+  }
+  return config;
+}
+
+CircuitBreakerConfig read_circuit_breakers(const Node& node, const std::string& path) {
+  expect_feature_map(node, path, "a map of circuit-breaker limits like {max_requests: 1024}");
+  check_keys(node, path, {"max_requests", "max_pending", "max_retries"});
+  CircuitBreakerConfig config;
+  if (const Node* requests = node.find("max_requests")) {
+    config.max_requests = read_limit(*requests, child(path, "max_requests"));
+  }
+  if (const Node* pending = node.find("max_pending")) {
+    config.max_pending = read_limit(*pending, child(path, "max_pending"));
+  }
+  if (const Node* retries = node.find("max_retries")) {
+    config.max_retries = read_limit(*retries, child(path, "max_retries"));
+  }
+  return config;
+}
+
 // The generic (not strategy-specific) balancer keys; the strategy and its options are read
 // elsewhere.
 void read_balancer_settings(const Node& node, const std::string& path, BalancerConfig& config) {
@@ -737,24 +859,22 @@ void read_balancer_settings(const Node& node, const std::string& path, BalancerC
     config.queue_timeout_ns = read_duration(*timeout, child(path, "queue_timeout"), true);
   }
   if (const Node* limit = node.find("queue_limit")) {
-    const std::string limit_path = child(path, "queue_limit");
-    const std::string& text = scalar(*limit, limit_path, "an integer >= 0 or unlimited");
-    if (text == "unlimited") {
-      config.queue_limit = kUnlimitedQueue;
-    } else {
-      config.queue_limit = parse_at(
-          *limit, limit_path, "an integer >= 0 or unlimited", [](const std::string& value) {
-            try {
-              return parse_integer_in(value, 0, kInt64Max);
-            } catch (const std::invalid_argument&) {
-              throw std::invalid_argument("expected an integer >= 0 or unlimited; got \"" + value +
-                                          "\"");
-            }
-          });
-    }
+    config.queue_limit = read_limit(*limit, child(path, "queue_limit"));
   }
   if (const Node* slow_start = node.find("slow_start")) {
     config.slow_start = read_slow_start(*slow_start, child(path, "slow_start"));
+  }
+  if (const Node* health_check = node.find("health_check")) {
+    config.health_check = read_health_check(*health_check, child(path, "health_check"));
+  }
+  if (const Node* outlier = node.find("outlier_detection")) {
+    config.outlier = read_outlier_detection(*outlier, child(path, "outlier_detection"));
+  }
+  if (const Node* panic = node.find("panic_threshold")) {
+    config.panic_threshold = read_fraction(*panic, child(path, "panic_threshold"));
+  }
+  if (const Node* breakers = node.find("circuit_breakers")) {
+    config.circuit_breakers = read_circuit_breakers(*breakers, child(path, "circuit_breakers"));
   }
 }
 
@@ -915,6 +1035,15 @@ void check_balancer_against_fleet(const Node& balancer, const StrategyInfo& stra
     any_max_connections = any_max_connections || group.max_connections > 0;
     for (int i = 0; i < group.count; ++i) names.push_back(group.group + "-" + std::to_string(i));
   }
+  if (config.balancer.slow_start.mode != SlowStartMode::kOff) {
+    bool any_late = false;
+    for (const ServerGroupConfig& group : config.servers) any_late = any_late || group.join_at_ns > 0;
+    if (!any_late) {
+      fail(*balancer.find("slow_start"), "balancer.slow_start",
+           "ramps servers that join during the run, and no server group sets join_at; expected "
+           "join_at on some group, or no slow_start");
+    }
+  }
   if (!any_max_connections) {
     for (const char* key : {"queue_timeout", "queue_limit"}) {
       if (const Node* node = balancer.find(key)) {
@@ -923,6 +1052,12 @@ void check_balancer_against_fleet(const Node& balancer, const StrategyInfo& stra
              "max_connections; expected max_connections on some group, or no " +
                  std::string(key));
       }
+    }
+    const Node* breakers = balancer.find("circuit_breakers");
+    if (const Node* pending = breakers != nullptr ? breakers->find("max_pending") : nullptr) {
+      fail(*pending, "balancer.circuit_breakers.max_pending",
+           "acts only on the balancer-side queue, which exists when a server group sets "
+           "max_connections; expected max_connections on some group, or no max_pending");
     }
   }
   if (any_max_connections && config.balancer.unit == BalancingUnit::kConnection) {
@@ -966,13 +1101,23 @@ SimulationConfig read_simulation(const Node& root, const std::string& base_dir) 
     fail(require(root, "", "duration"), "duration", "expected warmup + duration below 292 years");
   }
   const SimTime run_ns = config.warmup_ns + config.duration_ns;
+  // Windows start at 0; the warmup must end on a window boundary, so that no window mixes
+  // warmup and measured traffic and the measured windows add up to the summary. The default
+  // (10s, or less for short runs) shrinks to a divisor of the warmup.
   config.window_ns = std::min<SimTime>(10 * kSecond, run_ns);
+  if (config.warmup_ns > 0) config.window_ns = std::gcd(config.window_ns, config.warmup_ns);
   if (const Node* window = root.find("window")) {
     config.window_ns = read_duration(*window, "window", true);
     if (config.window_ns > run_ns) {
       fail(*window, "window",
            "expected a window <= warmup + duration (" + format_number(seconds_of(run_ns)) +
                "s); got " + window->describe());
+    }
+    if (config.warmup_ns % config.window_ns != 0) {
+      fail(*window, "window",
+           "expected a window that divides the warmup (" +
+               format_number(seconds_of(config.warmup_ns)) +
+               "s), so no window mixes warmup and measured traffic; got " + window->describe());
     }
   }
 
@@ -1085,10 +1230,21 @@ std::string directory_of(const std::string& path) {
 }  // namespace
 
 const std::vector<std::string>& balancer_generic_keys() {
-  static const std::vector<std::string> keys = {
-      "strategy",      "instances",   "instance_selection",  "view",
-      "view_refresh",  "unit",        "connection_lifetime", "reconnect_backoff",
-      "queue_timeout", "queue_limit", "slow_start"};
+  static const std::vector<std::string> keys = {"strategy",
+                                                "instances",
+                                                "instance_selection",
+                                                "view",
+                                                "view_refresh",
+                                                "unit",
+                                                "connection_lifetime",
+                                                "reconnect_backoff",
+                                                "queue_timeout",
+                                                "queue_limit",
+                                                "slow_start",
+                                                "health_check",
+                                                "outlier_detection",
+                                                "panic_threshold",
+                                                "circuit_breakers"};
   return keys;
 }
 

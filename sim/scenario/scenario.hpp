@@ -33,6 +33,15 @@
 //   and cold_factor; restart needs crash_queue; knee <= the group's workers; crash_queue <= the
 //   group's queue_limit when it is bounded. cold_start does not need crash_queue (a restart may
 //   also come from the timeline).
+// - balancer.health_check, outlier_detection and circuit_breakers are maps; the presence of the
+//   first two enables the feature (`{}` for every default); an empty key (`health_check:` with
+//   no value) is an error, not "on". health_check.timeout must be <= interval (both may be
+//   defaults: interval: 500ms alone is an error at interval naming the 1s default timeout);
+//   probe_demand needs out_of_band: false. outlier_detection.max_ejection defaults to
+//   max(300s, base_ejection) (Envoy) and must be >= base_ejection. Fractions (panic_threshold,
+//   max_ejection_percent) are "30%" or "0.3" in [0, 1]. Circuit-breaker limits are integers
+//   >= 0 or unlimited; circuit_breakers.max_pending needs some group's max_connections, like
+//   queue_timeout. All four keys are generic balancer keys: they survive compare variants.
 #include <string>
 #include <string_view>
 #include <utility>
@@ -67,8 +76,8 @@ struct Scenario {
                                           const std::vector<std::string>& overrides = {});
 
 // The balancer keys that are not options of a strategy (strategy, instances, view, unit,
-// slow_start, ...), in the order error messages list them. A strategy may not declare an option
-// with one of these names.
+// slow_start, health_check, outlier_detection, panic_threshold, circuit_breakers, ...), in the
+// order error messages list them. A strategy may not declare an option with one of these names.
 [[nodiscard]] const std::vector<std::string>& balancer_generic_keys();
 
 // Validates a balancer map's strategy options against `info` (the generic keys above are

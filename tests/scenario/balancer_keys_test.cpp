@@ -28,6 +28,16 @@ const std::string kValidCapped =
     "name: t\nduration: 1m\nworkload:\n  rate: 100/s\n  service: {dist: exponential, mean: "
     "10ms}\nservers:\n  - {group: web, count: 2, max_connections: 8}\n";
 
+// kValid plus a group that joins at 30 s (line 8), which slow start needs.
+const std::string kValidLate = kValid + "  - {group: late, join_at: 30s}\n";
+
+TEST_CASE("slow_start without any group joining later is an error: it would change nothing") {
+  CHECK_CONFIG_ERROR(load(kValid + "balancer:\n  slow_start: {mode: envoy, window: 1m}\n"),
+                     "inline.yaml", 9, 15,
+                     "balancer.slow_start: ramps servers that join during the run, and no server "
+                     "group sets join_at");
+}
+
 TEST_CASE("every generic balancer key and server key has its default") {
   const SimulationConfig c = load(kValid).config;
   const BalancerConfig& b = c.balancer;
@@ -121,14 +131,14 @@ TEST_CASE("keys that need the fleet: queue settings need max_connections, L4 for
 
 TEST_CASE("slow start: envoy defaults, haproxy without envoy's keys, explicit zero refresh") {
   const BalancerConfig envoy =
-      load(kValid + "balancer:\n  slow_start: {mode: envoy, window: 1m}\n").config.balancer;
+      load(kValidLate + "balancer:\n  slow_start: {mode: envoy, window: 1m}\n").config.balancer;
   CHECK(envoy.slow_start.mode == SlowStartMode::kEnvoy);
   CHECK(envoy.slow_start.window_ns == kMinute);
   CHECK(envoy.slow_start.aggression == 1.0);
   CHECK(envoy.slow_start.min_weight_fraction == 0.1);
   CHECK(envoy.slow_start.update_ns == kSecond);
   const BalancerConfig haproxy =
-      load(kValid + "balancer:\n  slow_start: {mode: haproxy, window: 20s, update: 2s}\n")
+      load(kValidLate + "balancer:\n  slow_start: {mode: haproxy, window: 20s, update: 2s}\n")
           .config.balancer;
   CHECK(haproxy.slow_start.mode == SlowStartMode::kHaproxy);
   CHECK(haproxy.slow_start.window_ns == 20 * kSecond);

@@ -137,6 +137,21 @@ servers:
   CHECK(c.servers[0].speed == 1.0);
 }
 
+TEST_CASE("the warmup ends on a window boundary: the default adapts, an explicit one must") {
+  const std::string base = R"(name: t
+duration: 1m
+warmup: 25s
+workload:
+  rate: 100/s
+  service: {dist: exponential, mean: 10ms}
+servers: [{group: web}]
+)";
+  CHECK(load_scenario_text(base, "w.yaml", ".").config.window_ns == 5 * kSecond);  // gcd(10, 25)
+  CHECK(load_scenario_text(base + "window: 25s\n", "w.yaml", ".").config.window_ns == 25 * kSecond);
+  CHECK_CONFIG_ERROR(load_scenario_text(base + "window: 10s\n", "w.yaml", "."), "w.yaml", 8, 9,
+                     "expected a window that divides the warmup (25s)");
+}
+
 TEST_CASE("the default window shrinks to a run shorter than 10 s; an explicit one may not") {
   const std::string base = R"(name: t
 duration: 4s
@@ -146,7 +161,8 @@ workload:
   service: {dist: exponential, mean: 10ms}
 servers: [{group: web}]
 )";
-  CHECK(load_scenario_text(base, "short.yaml", ".").config.window_ns == 5 * kSecond);
+  // min(10 s, 5 s) = 5 s, shrunk to divide the 1 s warmup: 1 s.
+  CHECK(load_scenario_text(base, "short.yaml", ".").config.window_ns == 1 * kSecond);
   CHECK_CONFIG_ERROR(load_scenario_text(base + "window: 6s\n", "short.yaml", "."), "short.yaml", 8,
                      9, "expected a window <= warmup + duration (5s)");
 }

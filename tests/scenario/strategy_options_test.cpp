@@ -91,7 +91,8 @@ TEST_CASE("an unknown option lists this strategy's keys") {
                      "unknown key \"choice\" in balancer; valid keys for strategy test_strategy: "
                      "strategy, instances, instance_selection, view, view_refresh, unit, "
                      "connection_lifetime, reconnect_backoff, queue_timeout, queue_limit, "
-                     "slow_start, choices, bias, decay, mode");
+                     "slow_start, health_check, outlier_detection, panic_threshold, "
+                     "circuit_breakers, choices, bias, decay, mode");
 }
 
 }  // namespace
