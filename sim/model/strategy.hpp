@@ -105,6 +105,9 @@ struct StrategyInfo {
   std::string summary;  // one sentence for --help and the README
   std::vector<OptionSpec> options;
   std::unique_ptr<Strategy> (*make)(const StrategyContext& context) = nullptr;
+  // Reads view.outstanding (per-server load) to decide. Only such strategies can use
+  // `view: global`; the loader rejects the combination otherwise (it would change nothing).
+  bool load_aware = false;
 };
 
 // Every registered strategy, in registry order.

@@ -1081,7 +1081,8 @@ void check_balancer_against_fleet(const Node& balancer, const StrategyInfo& stra
   }
 }
 
-SimulationConfig read_simulation(const Node& root, const std::string& base_dir) {
+SimulationConfig read_simulation(const Node& root, const std::string& base_dir,
+                                 bool strategy_from_variant = false) {
   const KeyList top_keys = {"name",     "seed",   "duration", "warmup",  "window",
                             "workload", "client", "balancer", "servers", "timeline"};
   expect_map(root, "", "a map of scenario keys (" + join(top_keys) + ")");
@@ -1146,7 +1147,22 @@ SimulationConfig read_simulation(const Node& root, const std::string& base_dir) 
     }
     config.servers.push_back(std::move(located.group));
   }
-  if (balancer != nullptr) check_balancer_against_fleet(*balancer, *strategy, config);
+  if (balancer != nullptr) {
+    check_balancer_against_fleet(*balancer, *strategy, config);
+    // A global view only changes strategies that read server load. In a compare variant the
+    // view comes from the base scenario and simply does not apply to a load-blind variant.
+    const Node* view = balancer->find("view");
+    if (view != nullptr && config.balancer.view == LoadView::kGlobal && !strategy->load_aware &&
+        !strategy_from_variant) {
+      std::string aware;
+      for (const StrategyInfo& info : strategy_catalog()) {
+        if (info.load_aware) aware += (aware.empty() ? "" : ", ") + info.name;
+      }
+      fail(*view, "balancer.view",
+           "a global view changes only strategies that read server load (" + aware +
+               "); strategy " + strategy->name + " does not, so expected view: local");
+    }
+  }
 
   if (const Node* timeline = root.find("timeline")) {
     expect_list(*timeline, "timeline", "a list of timeline actions");
@@ -1384,7 +1400,7 @@ Scenario load_scenario_variant_text(const std::string& yaml, const std::string& 
   Scenario scenario;
   scenario.path = display_name;
   scenario.base_dir = base_dir;
-  scenario.config = read_simulation(root, base_dir);
+  scenario.config = read_simulation(root, base_dir, true);
   return scenario;
 }
 

@@ -63,7 +63,7 @@ workload:
   rate: 100/s
   service: {dist: exponential, mean: 10ms}
 balancer:
-  strategy: random
+  strategy: jsq
   instances: 4
   instance_selection: user_hash
   view: global
@@ -82,7 +82,7 @@ servers:
 )")
                                  .config;
   const BalancerConfig& b = c.balancer;
-  CHECK(b.strategy == "random");
+  CHECK(b.strategy == "jsq");
   CHECK(b.instances == 4);
   CHECK(b.instance_selection == InstanceSelection::kUserHash);
   CHECK(b.view == LoadView::kGlobal);
@@ -99,6 +99,12 @@ servers:
   CHECK(c.servers[0].join_at_ns == kMinute);  // 1m < warmup + duration = 70 s
   CHECK(c.servers[1].max_connections == 0);
   CHECK(c.servers[1].join_at_ns == 0);
+}
+
+TEST_CASE("a global view with a strategy that ignores load is an error: it would change nothing") {
+  CHECK_CONFIG_ERROR(load(kValid + "balancer: {strategy: round_robin, view: global}\n"),
+                     "inline.yaml", 8, 41,
+                     "balancer.view: a global view changes only strategies that read server load");
 }
 
 TEST_CASE("L4 keys: unit, connection lifetime and reconnect backoff") {
@@ -144,7 +150,8 @@ TEST_CASE("slow start: envoy defaults, haproxy without envoy's keys, explicit ze
   CHECK(haproxy.slow_start.window_ns == 20 * kSecond);
   CHECK(haproxy.slow_start.update_ns == 2 * kSecond);
   const BalancerConfig fresh =
-      load(kValidCapped + "balancer: {view: global, view_refresh: 0s, queue_limit: unlimited}\n")
+      load(kValidCapped +
+               "balancer: {strategy: jsq, view: global, view_refresh: 0s, queue_limit: unlimited}\n")
           .config.balancer;
   CHECK(fresh.view == LoadView::kGlobal);
   CHECK(fresh.view_refresh_ns == 0);

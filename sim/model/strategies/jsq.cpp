@@ -49,6 +49,7 @@ StrategyInfo jsq_info() {
       .make = [](const StrategyContext& /*context*/) -> std::unique_ptr<Strategy> {
         return std::make_unique<JsqStrategy>();
       },
+      .load_aware = true,
   };
 }
 

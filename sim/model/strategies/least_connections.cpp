@@ -135,6 +135,7 @@ StrategyInfo least_connections_info() {
       .make = [](const StrategyContext& /*context*/) -> std::unique_ptr<Strategy> {
         return std::make_unique<LeastConnectionsStrategy>();
       },
+      .load_aware = true,
   };
 }
 

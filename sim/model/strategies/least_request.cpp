@@ -123,6 +123,7 @@ StrategyInfo least_request_info() {
             option_number(context.options, "active_request_bias"), context.server_count,
             seed_rng.next());
       },
+      .load_aware = true,
   };
 }
 

@@ -145,6 +145,7 @@ StrategyInfo peak_ewma_info() {
             context.server_count, option_number(context.options, "default_rtt") * 1e9,
             option_number(context.options, "decay") * 1e9);
       },
+      .load_aware = true,
   };
 }
 
