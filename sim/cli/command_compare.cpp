@@ -239,14 +239,6 @@ void print_comparison(std::ostream& out, const std::vector<Variant>& variants,
 
 // ---- files -------------------------------------------------------------------------------------
 
-void write_file(const std::filesystem::path& path, const auto& write) {
-  std::ofstream out(path);
-  if (!out) throw OutputError("cannot write " + path.string());
-  write(out);
-  out.flush();
-  if (!out) throw OutputError("error writing " + path.string());
-}
-
 nlohmann::ordered_json number_or_null(double value) {
   if (!std::isfinite(value)) return nullptr;
   return value;
@@ -383,7 +375,7 @@ int command_compare(const std::vector<std::string>& args) {
   }
   const bool quiet = vm->count("quiet") != 0;
 
-  try {
+  return with_input_errors("compare", [&]() -> int {
     const std::string path = (*vm)["scenario"].as<std::string>();
     std::vector<std::string> overrides;
     if (vm->count("set") != 0) overrides = (*vm)["set"].as<std::vector<std::string>>();
@@ -424,16 +416,7 @@ int command_compare(const std::vector<std::string>& args) {
       std::cout << "\noutput directory: " << run_dir.target().string() << '\n';
     }
     return kExitOk;
-  } catch (const ConfigError& e) {
-    std::cerr << e.what() << '\n';
-    return kExitBadInput;
-  } catch (const OutputError& e) {
-    std::cerr << "lbsim compare: " << e.what() << '\n';
-    return kExitBadInput;
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "lbsim compare: " << e.what() << '\n';
-    return kExitBadInput;
-  }
+  });
 }
 
 }  // namespace lbsim::cli

@@ -8,18 +8,6 @@
 
 namespace lbsim::cli {
 
-namespace {
-
-void write_file(const std::filesystem::path& path, const auto& write) {
-  std::ofstream out(path);
-  if (!out) throw OutputError("cannot write " + path.string());
-  write(out);
-  out.flush();
-  if (!out) throw OutputError("error writing " + path.string());
-}
-
-}  // namespace
-
 int command_run(const std::vector<std::string>& args) {
   po::options_description options("lbsim run options");
   options.add_options()
@@ -42,7 +30,7 @@ int command_run(const std::vector<std::string>& args) {
   }
   if (!vm) return kExitOk;
 
-  try {
+  return with_input_errors("run", [&]() -> int {
     Scenario scenario = load_for_command(*vm);
     scenario.config.replication = (*vm)["replication"].as<std::uint64_t>();
     const std::string out_dir =
@@ -74,16 +62,7 @@ int command_run(const std::vector<std::string>& args) {
       std::cout << "run directory: " << run_dir.target().string() << '\n';
     }
     return kExitOk;
-  } catch (const ConfigError& e) {
-    std::cerr << e.what() << '\n';
-    return kExitBadInput;
-  } catch (const OutputError& e) {
-    std::cerr << "lbsim run: " << e.what() << '\n';
-    return kExitBadInput;
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "lbsim run: " << e.what() << '\n';
-    return kExitBadInput;
-  }
+  });
 }
 
 }  // namespace lbsim::cli

@@ -4,11 +4,13 @@
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
 
 #include "sim/cli/commands.hpp"
+#include "sim/metrics/run_output.hpp"
 
 namespace lbsim::cli {
 
@@ -120,6 +122,28 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& s) {
   out << std::setprecision(2) << "  engine     " << e["events"] << " events in "
       << e["wall_s"].get<double>() << " s, " << e["events_per_s"].get<double>() / 1e6
       << " M events/s\n";
+}
+
+void write_file(const std::filesystem::path& path,
+                const std::function<void(std::ostream&)>& write) {
+  std::ofstream out(path);
+  if (!out) throw OutputError("cannot write " + path.string());
+  write(out);
+  out.flush();
+  if (!out) throw OutputError("error writing " + path.string());
+}
+
+int with_input_errors(const std::string& command, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << '\n';
+  } catch (const OutputError& e) {
+    std::cerr << "lbsim " << command << ": " << e.what() << '\n';
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "lbsim " << command << ": " << e.what() << '\n';
+  }
+  return kExitBadInput;
 }
 
 int usage_error(const std::string& command, const std::string& message) {

@@ -1,6 +1,8 @@
 #pragma once
 // Pieces shared by the subcommands: option parsing conventions, loading with clean errors,
 // running one simulation into a Recorder, progress display, printing a summary.
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -42,6 +44,15 @@ struct RunResult {
 
 // The human-readable summary printed after a run.
 void print_summary(std::ostream& out, const nlohmann::ordered_json& summary);
+
+// Writes `path` with `write`; throws OutputError if it cannot be opened or written.
+void write_file(const std::filesystem::path& path,
+                const std::function<void(std::ostream&)>& write);
+
+// Runs a command's body; bad input (ConfigError, OutputError, std::invalid_argument from the
+// model) is printed to stderr, prefixed by the command where the message has no location, and
+// gives exit status 2.
+[[nodiscard]] int with_input_errors(const std::string& command, const std::function<int()>& body);
 
 // "bad usage" message + exit status 2.
 int usage_error(const std::string& command, const std::string& message);

@@ -157,9 +157,7 @@ Simulation::Simulation(SimulationConfig config)
   }
   const std::size_t initial_slots = 1024;
   requests_.reserve(initial_slots);
-  free_slots_.reserve(initial_slots);
   calls_.reserve(initial_slots);
-  free_calls_.reserve(initial_slots);
   events_.reserve(servers_.size() * 4 + 64);
 }
 
@@ -200,35 +198,15 @@ std::uint32_t Simulation::instance_for(std::uint64_t user) {
   return static_cast<std::uint32_t>(instance_rng_.below(n));
 }
 
-std::uint32_t Simulation::allocate_request() {
-  if (!free_slots_.empty()) {
-    const std::uint32_t slot = free_slots_.back();
-    free_slots_.pop_back();
-    return slot;
-  }
-  requests_.emplace_back();
-  return static_cast<std::uint32_t>(requests_.size() - 1);
-}
+std::uint32_t Simulation::allocate_request() { return requests_.allocate(); }
 
-void Simulation::free_request(std::uint32_t slot) {
-  ++requests_[slot].generation;  // stale timers for this slot are now ignored
-  free_slots_.push_back(slot);
-}
+// Stale timers for the slot (timeouts, a crashed attempt's departure) are now ignored.
+void Simulation::free_request(std::uint32_t slot) { requests_.release(slot); }
 
-std::uint32_t Simulation::allocate_call() {
-  if (!free_calls_.empty()) {
-    const std::uint32_t call = free_calls_.back();
-    free_calls_.pop_back();
-    return call;
-  }
-  calls_.emplace_back();
-  return static_cast<std::uint32_t>(calls_.size() - 1);
-}
+std::uint32_t Simulation::allocate_call() { return calls_.allocate(); }
 
-void Simulation::free_call(std::uint32_t call) {
-  ++calls_[call].generation;  // its retry and deadline timers are now ignored
-  free_calls_.push_back(call);
-}
+// Its retry and deadline timers are now ignored.
+void Simulation::free_call(std::uint32_t call) { calls_.release(call); }
 
 void Simulation::schedule_next_arrival() {
   pending_arrival_ = arrivals_.next();

@@ -13,6 +13,7 @@
 #include "sim/core/event_queue.hpp"
 #include "sim/core/ring_queue.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/core/slot_pool.hpp"
 #include "sim/model/config.hpp"
 #include "sim/model/observer.hpp"
 #include "sim/model/strategy.hpp"
@@ -287,10 +288,8 @@ class Simulation {
 
   std::vector<std::pair<SimTime, std::function<void(Simulation&, SimTime)>>> actions_;
 
-  std::vector<Request> requests_;
-  std::vector<std::uint32_t> free_slots_;
-  std::vector<Call> calls_;
-  std::vector<std::uint32_t> free_calls_;
+  SlotPool<Request> requests_;  // attempts and health probes
+  SlotPool<Call> calls_;
   Rng retry_rng_{0};
   std::vector<std::uint32_t> crash_scratch_;
   EventQueue::LaneId deadline_lane_ = 0;

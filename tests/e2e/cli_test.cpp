@@ -11,43 +11,17 @@
 #include <sstream>
 #include <string>
 
+#include "tests/e2e/cli_util.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct CliResult {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
+using lbsim::test::CliResult;
+using lbsim::test::read_file;
+using lbsim::test::shell_quote;
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (const char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-CliResult lbsim(const std::string& args) {
-  static int counter = 0;
-  const fs::path capture =
-      fs::temp_directory_path() / ("lbsim_cli_" + std::to_string(::getpid()) + "_" +
-                                   std::to_string(counter++) + ".txt");
-  const std::string command = "cd " + shell_quote(LBSIM_SOURCE_DIR) + " && " +
-                              shell_quote(LBSIM_BINARY) + " " + args + " > " +
-                              shell_quote(capture.string()) + " 2>&1";
-  const int raw = std::system(command.c_str());
-  CliResult result;
-  result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  result.output = read_file(capture);
-  fs::remove(capture);
-  return result;
-}
+CliResult run_lbsim(const std::string& args) { return lbsim::test::run_cli(args); }
 
 // A fresh scratch directory per test.
 struct Scratch {
@@ -75,7 +49,7 @@ std::string run_example(const std::string& out, const std::string& extra = "") {
 TEST_CASE("run writes every file and every summary field DESIGN.md promises") {
   Scratch scratch;
   const auto out = scratch.path("run");
-  const auto r = lbsim(run_example(out));
+  const auto r = run_lbsim(run_example(out));
   REQUIRE_MESSAGE(r.status == 0, r.output);
   for (const char* name : {"summary.json", "timeseries.csv", "servers.csv", "events.csv"}) {
     CHECK_MESSAGE(fs::exists(fs::path(out) / name), name);
@@ -112,8 +86,8 @@ TEST_CASE("run writes every file and every summary field DESIGN.md promises") {
 
 TEST_CASE("the same seed gives byte-identical output files") {
   Scratch scratch;
-  REQUIRE(lbsim(run_example(scratch.path("a"))).status == 0);
-  REQUIRE(lbsim(run_example(scratch.path("b"))).status == 0);
+  REQUIRE(run_lbsim(run_example(scratch.path("a"))).status == 0);
+  REQUIRE(run_lbsim(run_example(scratch.path("b"))).status == 0);
   for (const char* name : {"timeseries.csv", "servers.csv", "events.csv"}) {
     CHECK_MESSAGE(read_file(fs::path(scratch.path("a")) / name) ==
                       read_file(fs::path(scratch.path("b")) / name),
@@ -127,7 +101,7 @@ TEST_CASE("the same seed gives byte-identical output files") {
   }
   CHECK(a == b);
   // A different seed does change the results.
-  REQUIRE(lbsim(run_example(scratch.path("c"), " --seed 43")).status == 0);
+  REQUIRE(run_lbsim(run_example(scratch.path("c"), " --seed 43")).status == 0);
   CHECK(read_file(fs::path(scratch.path("a")) / "timeseries.csv") !=
         read_file(fs::path(scratch.path("c")) / "timeseries.csv"));
 }
@@ -137,12 +111,12 @@ TEST_CASE("an existing non-empty run directory is refused without --force, repla
   const auto out = scratch.path("run");
   fs::create_directories(out);
   std::ofstream(fs::path(out) / "keep.txt") << "precious";
-  const auto refused = lbsim(run_example(out));
+  const auto refused = run_lbsim(run_example(out));
   CHECK(refused.status == 2);
   CHECK(refused.output.find("--force") != std::string::npos);
   CHECK(read_file(fs::path(out) / "keep.txt") == "precious");
 
-  const auto forced = lbsim(run_example(out, " --force"));
+  const auto forced = run_lbsim(run_example(out, " --force"));
   REQUIRE_MESSAGE(forced.status == 0, forced.output);
   CHECK(!fs::exists(fs::path(out) / "keep.txt"));
   CHECK(fs::exists(fs::path(out) / "summary.json"));
@@ -161,7 +135,7 @@ TEST_CASE("bad input: exit status 2, file:line:column, nothing written") {
   std::ofstream(scenario) << "name: bad\nduration: 1m\nworkload:\n  rate: 10/s\n  sevice: x\n"
                              "servers:\n  - {group: a}\n";
   const auto out = scratch.path("run");
-  const auto r = lbsim("run " + shell_quote(scenario) + " --out " + shell_quote(out));
+  const auto r = run_lbsim("run " + shell_quote(scenario) + " --out " + shell_quote(out));
   CHECK(r.status == 2);
   CHECK(r.output.find(scenario + ":5:3:") != std::string::npos);
   CHECK(!fs::exists(out));
@@ -172,33 +146,33 @@ TEST_CASE("bad input: exit status 2, file:line:column, nothing written") {
   }
   CHECK(entries == 1);  // only bad.yaml: no temporary directory left behind
 
-  const auto v = lbsim("validate " + shell_quote(scenario));
+  const auto v = run_lbsim("validate " + shell_quote(scenario));
   CHECK(v.status == 2);
   CHECK(v.output.find(scenario + ":5:3:") != std::string::npos);
 
-  const auto set = lbsim("validate scenarios/example.yaml --set workload.rate=-5/s");
+  const auto set = run_lbsim("validate scenarios/example.yaml --set workload.rate=-5/s");
   CHECK(set.status == 2);
   CHECK(set.output.find("--set workload.rate") != std::string::npos);
 
-  const auto missing = lbsim("run " + shell_quote(scratch.path("nope.yaml")));
+  const auto missing = run_lbsim("run " + shell_quote(scratch.path("nope.yaml")));
   CHECK(missing.status == 2);
   CHECK(missing.output.find("nope.yaml") != std::string::npos);
 }
 
 TEST_CASE("usage: help texts are complete, unknown commands and options are errors") {
-  const auto help = lbsim("--help");
+  const auto help = run_lbsim("--help");
   CHECK(help.status == 0);
   for (const char* word : {"run", "validate"}) CHECK(help.output.find(word) != std::string::npos);
-  const auto run_help = lbsim("run --help");
+  const auto run_help = run_lbsim("run --help");
   CHECK(run_help.status == 0);
   for (const char* option : {"--out", "--force", "--seed", "--set", "--replication", "--quiet"}) {
     CHECK_MESSAGE(run_help.output.find(option) != std::string::npos, option);
   }
-  CHECK(lbsim("validate --help").status == 0);
-  CHECK(lbsim("frobnicate").status == 2);
-  CHECK(lbsim("run scenarios/example.yaml --no-such-option").status == 2);
-  CHECK(lbsim("run").status == 2);
-  const auto ok = lbsim("validate scenarios/example.yaml");
+  CHECK(run_lbsim("validate --help").status == 0);
+  CHECK(run_lbsim("frobnicate").status == 2);
+  CHECK(run_lbsim("run scenarios/example.yaml --no-such-option").status == 2);
+  CHECK(run_lbsim("run").status == 2);
+  const auto ok = run_lbsim("validate scenarios/example.yaml");
   CHECK(ok.status == 0);
   CHECK(ok.output.find("valid") != std::string::npos);
 }
@@ -206,7 +180,7 @@ TEST_CASE("usage: help texts are complete, unknown commands and options are erro
 TEST_CASE("every shipped scenario validates") {
   for (const auto& entry : fs::directory_iterator(fs::path(LBSIM_SOURCE_DIR) / "scenarios")) {
     if (entry.path().extension() != ".yaml") continue;
-    const auto r = lbsim("validate " + shell_quote(entry.path().string()) + " --quiet");
+    const auto r = run_lbsim("validate " + shell_quote(entry.path().string()) + " --quiet");
     CHECK_MESSAGE(r.status == 0, entry.path().string() << ": " << r.output);
   }
 }

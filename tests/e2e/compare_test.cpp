@@ -19,43 +19,17 @@
 #include "sim/analytic/queueing.hpp"
 #include "sim/analytic/statistics.hpp"
 
+#include "tests/e2e/cli_util.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct CliResult {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
+using lbsim::test::CliResult;
+using lbsim::test::read_file;
+using lbsim::test::shell_quote;
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (const char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-CliResult run_lbsim(const std::string& args) {
-  static int counter = 0;
-  const fs::path capture =
-      fs::temp_directory_path() /
-      ("lbsim_compare_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".txt");
-  const std::string command = "cd " + shell_quote(LBSIM_SOURCE_DIR) + " && " +
-                              shell_quote(LBSIM_BINARY) + " " + args + " > " +
-                              shell_quote(capture.string()) + " 2>&1";
-  const int raw = std::system(command.c_str());
-  CliResult result;
-  result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  result.output = read_file(capture);
-  fs::remove(capture);
-  return result;
-}
+CliResult run_lbsim(const std::string& args) { return lbsim::test::run_cli(args); }
 
 // A fresh scratch directory per test, holding the test's scenario.
 struct Scratch {
