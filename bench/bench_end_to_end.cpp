@@ -153,8 +153,10 @@ int main(int argc, char** argv) {
   if (fleet_sizes.empty()) fleet_sizes = {100, 10000};
   if (strategies.empty()) strategies = {"random", "least_request"};
 
-  std::printf("end-to-end: 1 worker per server, exponential service, Poisson arrivals, load 0.9, "
-              "%.0f requests per variant, one core\n", requests);
+  std::printf(
+      "end-to-end: 1 worker per server, exponential service, Poisson arrivals, load 0.9, "
+      "%.0f requests per variant, one core\n",
+      requests);
   for (const int servers : fleet_sizes) {
     const Result hand = run_hand_loop(servers, requests);
     for (const auto& strategy : strategies) {

@@ -10,14 +10,13 @@ namespace lbsim::cli {
 
 int command_run(const std::vector<std::string>& args) {
   po::options_description options("lbsim run options");
-  options.add_options()
-      ("scenario", po::value<std::string>()->required(), "scenario YAML file")
-      ("out,o", po::value<std::string>(),
-       "run directory to write (default runs/<scenario name>-seed<seed>)")
-      ("force,f", "replace an existing non-empty run directory")
-      ("replication", po::value<std::uint64_t>()->default_value(0),
-       "replication number: changes every random stream while keeping the seed")
-      ("quiet,q", "print nothing but errors");
+  options.add_options()("scenario", po::value<std::string>()->required(), "scenario YAML file")(
+      "out,o", po::value<std::string>(),
+      "run directory to write (default runs/<scenario name>-seed<seed>)")(
+      "force,f", "replace an existing non-empty run directory")(
+      "replication", po::value<std::uint64_t>()->default_value(0),
+      "replication number: changes every random stream while keeping the seed")(
+      "quiet,q", "print nothing but errors");
   add_scenario_options(options);
   po::positional_options_description positional;
   positional.add("scenario", 1);
@@ -34,12 +33,12 @@ int command_run(const std::vector<std::string>& args) {
     Scenario scenario = load_for_command(*vm);
     scenario.config.replication = (*vm)["replication"].as<std::uint64_t>();
     const std::string out_dir =
-        vm->count("out") != 0 ? (*vm)["out"].as<std::string>()
-                              : "runs/" + scenario.config.name + "-seed" +
-                                    std::to_string(scenario.config.seed) +
-                                    (scenario.config.replication > 0
-                                         ? "-rep" + std::to_string(scenario.config.replication)
-                                         : std::string());
+        vm->count("out") != 0
+            ? (*vm)["out"].as<std::string>()
+            : "runs/" + scenario.config.name + "-seed" + std::to_string(scenario.config.seed) +
+                  (scenario.config.replication > 0
+                       ? "-rep" + std::to_string(scenario.config.replication)
+                       : std::string());
     const bool quiet = vm->count("quiet") != 0;
     RunDirectory run_dir(out_dir, vm->count("force") != 0);
 

@@ -8,8 +8,8 @@ namespace lbsim::cli {
 
 int command_validate(const std::vector<std::string>& args) {
   po::options_description options("lbsim validate options");
-  options.add_options()("scenario", po::value<std::string>()->required(), "scenario YAML file")
-      ("quiet,q", "print nothing when the scenario is valid");
+  options.add_options()("scenario", po::value<std::string>()->required(), "scenario YAML file")(
+      "quiet,q", "print nothing when the scenario is valid");
   add_scenario_options(options);
   po::positional_options_description positional;
   positional.add("scenario", 1);
@@ -33,9 +33,8 @@ int command_validate(const std::vector<std::string>& args) {
                 << to_seconds(c.duration_ns) << " s after " << to_seconds(c.warmup_ns)
                 << " s warmup, window " << to_seconds(c.window_ns) << " s\n"
                 << "  " << simulation.servers().size() << " servers in " << c.servers.size()
-                << " group(s), strategy " << c.balancer.strategy << " x"
-                << c.balancer.instances << " instance(s), "
-                << simulation.user_population() << " users\n";
+                << " group(s), strategy " << c.balancer.strategy << " x" << c.balancer.instances
+                << " instance(s), " << simulation.user_population() << " users\n";
     }
     return kExitOk;
   } catch (const ConfigError& e) {

@@ -31,11 +31,11 @@ std::optional<po::variables_map> parse_args(const std::vector<std::string>& args
 }
 
 void add_scenario_options(po::options_description& options) {
-  options.add_options()
-      ("set", po::value<std::vector<std::string>>()->composing(),
-       "override a scenario value before validation: key.path=value (YAML syntax; list "
-       "elements by index, e.g. servers.0.count=20); repeatable")
-      ("seed", po::value<std::uint64_t>(), "override the scenario's seed");
+  options.add_options()(
+      "set", po::value<std::vector<std::string>>()->composing(),
+      "override a scenario value before validation: key.path=value (YAML syntax; list "
+      "elements by index, e.g. servers.0.count=20); repeatable")("seed", po::value<std::uint64_t>(),
+                                                                 "override the scenario's seed");
 }
 
 Scenario load_for_command(const po::variables_map& vm) {
@@ -61,7 +61,7 @@ std::string clock_text(double seconds) {
 RunResult run_simulation(const SimulationConfig& config, std::ostream* servers_csv,
                          bool show_progress) {
   Simulation simulation(config);
-  RecorderSetup setup{config.warmup_ns, simulation.end_time(), config.window_ns,
+  RecorderSetup setup{config.warmup_ns,     simulation.end_time(),        config.window_ns,
                       simulation.servers(), simulation.user_population(), servers_csv};
   auto recorder = std::make_unique<Recorder>(std::move(setup));
   simulation.set_observer(recorder.get());
@@ -95,13 +95,13 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& s) {
     return text.str();
   };
   const auto& r = s["requests"];
-  out << "scenario " << s["scenario"].get<std::string>() << "  (seed " << s["seed"]
-      << ", strategy " << s["strategy"].get<std::string>() << ", " << s["servers"]["count"]
-      << " servers, measured " << s["duration_s"].get<double>() << " s after "
-      << s["warmup_s"].get<double>() << " s warmup)\n";
+  out << "scenario " << s["scenario"].get<std::string>() << "  (seed " << s["seed"] << ", strategy "
+      << s["strategy"].get<std::string>() << ", " << s["servers"]["count"] << " servers, measured "
+      << s["duration_s"].get<double>() << " s after " << s["warmup_s"].get<double>()
+      << " s warmup)\n";
   out << std::fixed << std::setprecision(4);
-  out << "  requests   offered " << r["offered"] << ", completed " << r["completed"]
-      << ", failed " << r["failed"] << ", unfinished " << r["unfinished"] << '\n';
+  out << "  requests   offered " << r["offered"] << ", completed " << r["completed"] << ", failed "
+      << r["failed"] << ", unfinished " << r["unfinished"] << '\n';
   out << "  errors     rate " << s["error_rate"].get<double>() * 100.0 << " %";
   for (const auto& [kind, count] : r["by_error"].items()) {
     if (count.get<std::uint64_t>() > 0) out << ", " << kind << ' ' << count;

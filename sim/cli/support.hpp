@@ -1,16 +1,15 @@
 #pragma once
 // Pieces shared by the subcommands: option parsing conventions, loading with clean errors,
 // running one simulation into a Recorder, progress display, printing a summary.
+#include <boost/program_options.hpp>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include <boost/program_options.hpp>
-#include <nlohmann/json.hpp>
 
 #include "sim/metrics/recorder.hpp"
 #include "sim/model/simulation.hpp"
@@ -46,8 +45,7 @@ struct RunResult {
 void print_summary(std::ostream& out, const nlohmann::ordered_json& summary);
 
 // Writes `path` with `write`; throws OutputError if it cannot be opened or written.
-void write_file(const std::filesystem::path& path,
-                const std::function<void(std::ostream&)>& write);
+void write_file(const std::filesystem::path& path, const std::function<void(std::ostream&)>& write);
 
 // Runs a command's body; bad input (ConfigError, OutputError, std::invalid_argument from the
 // model) is printed to stderr, prefixed by the command where the message has no location, and

@@ -33,12 +33,12 @@ enum class DistributionKind {
 
 struct DistributionConfig {
   DistributionKind kind = DistributionKind::kExponential;
-  double mean_s = 0.0;          // required, > 0 (for empirical: rescale target, 0 = keep samples)
-  double cv = -1.0;             // lognormal, gamma: > 0 required; uniform: in [0, 1/sqrt(3)],
-                                //   default 1/sqrt(3) (i.e. uniform on [0, 2*mean])
-  double alpha = 0.0;           // bounded Pareto: > 0, != 1 handled too
-  double max_s = 0.0;           // bounded Pareto upper bound H; 0 = H/L = 1e6
-  int erlang_k = 0;             // Erlang: stages >= 1
+  double mean_s = 0.0;            // required, > 0 (for empirical: rescale target, 0 = keep samples)
+  double cv = -1.0;               // lognormal, gamma: > 0 required; uniform: in [0, 1/sqrt(3)],
+                                  //   default 1/sqrt(3) (i.e. uniform on [0, 2*mean])
+  double alpha = 0.0;             // bounded Pareto: > 0, != 1 handled too
+  double max_s = 0.0;             // bounded Pareto upper bound H; 0 = H/L = 1e6
+  int erlang_k = 0;               // Erlang: stages >= 1
   std::vector<double> samples_s;  // empirical: observed values (> 0), at least one
 };
 

@@ -18,9 +18,13 @@ inline constexpr SimTime kTimeNever = INT64_MAX;
 
 // Division (not multiplication by 1e-9, which is inexact) so whole values print as themselves:
 // 60 s is 60, not 60.00000000000001.
-[[nodiscard]] inline constexpr double to_seconds(SimTime t) { return static_cast<double>(t) / 1e9; }
+[[nodiscard]] inline constexpr double to_seconds(SimTime t) {
+  return static_cast<double>(t) / 1e9;
+}
 
 // Rounds to the nearest nanosecond. Callers guarantee |s| < ~9.2e9 (292 years).
-[[nodiscard]] inline SimTime from_seconds(double s) { return std::llround(s * 1e9); }
+[[nodiscard]] inline SimTime from_seconds(double s) {
+  return std::llround(s * 1e9);
+}
 
 }  // namespace lbsim

@@ -187,8 +187,8 @@ void Recorder::finish() {
   finished_ = true;
   while (window_start_ < setup_.end_ns) close_window();
   for (std::size_t i = 0; i < tracks_.size(); ++i) {
-    const auto member_time = static_cast<double>(
-        setup_.end_ns - std::max(setup_.warmup_ns, setup_.servers[i].joins_at));
+    const auto member_time =
+        static_cast<double>(setup_.end_ns - std::max(setup_.warmup_ns, setup_.servers[i].joins_at));
     totals_.utilization[i] =
         member_time > 0 ? tracks_[i].measured_busy_area / (setup_.servers[i].workers * member_time)
                         : kNoValue;

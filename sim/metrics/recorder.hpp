@@ -33,10 +33,10 @@ struct WindowRow {
   std::array<std::uint64_t, kErrorKindCount> by_error{};
   double mean_s = kNoValue, p50_s = kNoValue, p90_s = kNoValue, p99_s = kNoValue;
   double utilization_mean = 0.0, utilization_max = 0.0;
-  double queue_total_mean = 0.0;  // time-averaged queued requests, summed over servers
-  std::uint64_t wasted = 0;       // services completed after the client gave up
-  std::uint64_t retries = 0;      // failed attempts sent again
-  std::uint32_t servers_down = 0; // servers down at the window's end
+  double queue_total_mean = 0.0;   // time-averaged queued requests, summed over servers
+  std::uint64_t wasted = 0;        // services completed after the client gave up
+  std::uint64_t retries = 0;       // failed attempts sent again
+  std::uint32_t servers_down = 0;  // servers down at the window's end
   [[nodiscard]] double error_rate() const {
     const auto done = completed + failed;
     return done == 0 ? 0.0 : static_cast<double>(failed) / static_cast<double>(done);

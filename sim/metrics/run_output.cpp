@@ -19,7 +19,9 @@ nlohmann::ordered_json number_or_null(double value) {
   return value;
 }
 
-double ratio(double num, double den) { return den > 0.0 ? num / den : 0.0; }
+double ratio(double num, double den) {
+  return den > 0.0 ? num / den : 0.0;
+}
 
 // ".<name>.<tag>-<pid>": a hidden sibling used while writing or replacing. Built by append rather
 // than operator+ to sidestep a GCC 12 -Wrestrict false positive.
@@ -38,7 +40,9 @@ nlohmann::ordered_json make_summary(const SimulationConfig& config, const Record
   const LatencyHistogram& latency = recorder.latency();
   const double measured_s = to_seconds(config.duration_ns);
   const bool any_latency = latency.count() > 0;
-  const auto q = [&](double p) { return number_or_null(any_latency ? latency.quantile_s(p) : kNoValue); };
+  const auto q = [&](double p) {
+    return number_or_null(any_latency ? latency.quantile_s(p) : kNoValue);
+  };
 
   nlohmann::ordered_json by_error = nlohmann::ordered_json::object();
   for (int k = 1; k < kErrorKindCount; ++k) {
@@ -101,8 +105,8 @@ nlohmann::ordered_json make_summary(const SimulationConfig& config, const Record
   doc["servers"] = {
       {"count", totals.utilization.size()},
       {"went_down", totals.crashes},
-      {"utilization", {{"mean", util_mean}, {"max", util_max},
-                       {"imbalance", ratio(util_max, util_mean)}}},
+      {"utilization",
+       {{"mean", util_mean}, {"max", util_max}, {"imbalance", ratio(util_max, util_mean)}}},
   };
   doc["engine"] = {
       {"events", stats.events},
@@ -116,7 +120,8 @@ nlohmann::ordered_json make_summary(const SimulationConfig& config, const Record
 
 void write_timeseries_csv(std::ostream& out, const Recorder& recorder) {
   out << "t_s,warmup,offered,completed,failed,error_rate";
-  for (int k = 1; k < kErrorKindCount; ++k) out << ',' << error_kind_name(static_cast<ErrorKind>(k));
+  for (int k = 1; k < kErrorKindCount; ++k)
+    out << ',' << error_kind_name(static_cast<ErrorKind>(k));
   out << ",mean_s,p50_s,p90_s,p99_s,utilization_mean,utilization_max,queue_total_mean,wasted,"
          "retries,servers_down\n";
   const SimTime warmup = recorder.setup().warmup_ns;
@@ -178,7 +183,9 @@ RunDirectory::~RunDirectory() {
   }
 }
 
-fs::path RunDirectory::file(const std::string& name) const { return temp_ / name; }
+fs::path RunDirectory::file(const std::string& name) const {
+  return temp_ / name;
+}
 
 void RunDirectory::commit() {
   std::error_code ec;

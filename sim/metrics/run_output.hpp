@@ -3,10 +3,9 @@
 // Written atomically: everything goes into a temporary sibling directory that is renamed into
 // place only when complete, so a failed run leaves nothing half-written.
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "sim/metrics/recorder.hpp"
 #include "sim/model/config.hpp"

@@ -27,11 +27,11 @@ struct RateChange {
 
 // Arrivals replayed from a trace, already parsed and converted by the scenario module.
 struct TraceArrivals {
-  std::vector<SimTime> times_ns;      // nondecreasing, from run start
-  std::vector<std::uint64_t> users;   // empty: users drawn from the population
-  std::vector<double> service_s;      // empty: service drawn from WorkloadConfig::service
-  SimTime loop_period_ns = 0;         // > 0: the trace repeats with this period; 0: plays once
-  std::string source;                 // file name, for messages
+  std::vector<SimTime> times_ns;     // nondecreasing, from run start
+  std::vector<std::uint64_t> users;  // empty: users drawn from the population
+  std::vector<double> service_s;     // empty: service drawn from WorkloadConfig::service
+  SimTime loop_period_ns = 0;        // > 0: the trace repeats with this period; 0: plays once
+  std::string source;                // file name, for messages
 };
 
 struct WorkloadConfig {
@@ -55,8 +55,8 @@ enum class BackoffJitter {
 // (n = 1, 2, ...) waits per `jitter` with b = min(backoff_max, backoff_base x 2^(n-1)), then goes
 // back through the balancer (same instance).
 struct RetryPolicy {
-  int max_attempts = 1;              // attempts in all, the first included; 1 = no retries
-  std::uint32_t retry_on_mask = 0;   // bit (1 << ErrorKind) for each error kind that is retried
+  int max_attempts = 1;             // attempts in all, the first included; 1 = no retries
+  std::uint32_t retry_on_mask = 0;  // bit (1 << ErrorKind) for each error kind that is retried
   SimTime backoff_base_ns = 25 * kMillisecond;
   SimTime backoff_max_ns = 250 * kMillisecond;
   BackoffJitter jitter = BackoffJitter::kFull;
@@ -100,10 +100,10 @@ enum class SlowStartMode {
 
 struct SlowStartConfig {
   SlowStartMode mode = SlowStartMode::kOff;
-  SimTime window_ns = 0;            // > 0 when mode != kOff
-  double aggression = 1.0;          // Envoy, > 0
-  double min_weight_fraction = 0.1; // Envoy min_weight_percent, in [0, 1]
-  SimTime update_ns = kSecond;      // how often effective weights are recomputed
+  SimTime window_ns = 0;             // > 0 when mode != kOff
+  double aggression = 1.0;           // Envoy, > 0
+  double min_weight_fraction = 0.1;  // Envoy min_weight_percent, in [0, 1]
+  SimTime update_ns = kSecond;       // how often effective weights are recomputed
 };
 
 // Active health checks (HAProxy `check`, Envoy health_check): every `interval` the balancer

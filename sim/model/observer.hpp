@@ -26,16 +26,26 @@ inline constexpr int kErrorKindCount = 10;
 
 [[nodiscard]] constexpr std::string_view error_kind_name(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kNone: return "none";
-    case ErrorKind::kQueueFull: return "queue_full";
-    case ErrorKind::kTimeout: return "timeout";
-    case ErrorKind::kRefused: return "refused";
-    case ErrorKind::kNoHealthyBackend: return "no_healthy_backend";
-    case ErrorKind::kCircuitOpen: return "circuit_open";
-    case ErrorKind::kCrashLost: return "crash_lost";
-    case ErrorKind::kLbQueueFull: return "lb_queue_full";
-    case ErrorKind::kLbQueueTimeout: return "lb_queue_timeout";
-    case ErrorKind::kQueueTimeout: return "queue_timeout";
+    case ErrorKind::kNone:
+      return "none";
+    case ErrorKind::kQueueFull:
+      return "queue_full";
+    case ErrorKind::kTimeout:
+      return "timeout";
+    case ErrorKind::kRefused:
+      return "refused";
+    case ErrorKind::kNoHealthyBackend:
+      return "no_healthy_backend";
+    case ErrorKind::kCircuitOpen:
+      return "circuit_open";
+    case ErrorKind::kCrashLost:
+      return "crash_lost";
+    case ErrorKind::kLbQueueFull:
+      return "lb_queue_full";
+    case ErrorKind::kLbQueueTimeout:
+      return "lb_queue_timeout";
+    case ErrorKind::kQueueTimeout:
+      return "queue_timeout";
   }
   return "unknown";
 }
@@ -73,8 +83,8 @@ class Observer {
   virtual void on_server_down(SimTime /*now*/, std::uint32_t /*server*/) {}
   virtual void on_server_up(SimTime /*now*/, std::uint32_t /*server*/) {}
   // A server finished a unit of work (counted even if its client had given up: wasted work).
-  virtual void on_service_done(SimTime /*now*/, std::uint32_t /*server*/,
-                               bool /*client_waiting*/) {}
+  virtual void on_service_done(SimTime /*now*/, std::uint32_t /*server*/, bool /*client_waiting*/) {
+  }
   // A server's busy workers or queue length changed; values are the new state.
   virtual void on_server_state(SimTime /*now*/, std::uint32_t /*server*/, std::int32_t /*busy*/,
                                std::int64_t /*queued*/) {}

@@ -79,8 +79,8 @@ Simulation::Simulation(SimulationConfig config)
       server.queue_limit = group.queue_limit;
       server.ns_per_demand_s = 1e9 / group.speed;
       const OverloadConfig& o = group.overload;
-      server.overload = o.knee > 0 || o.crash_queue >= 0 || o.cold_start_ns > 0 ||
-                        o.queue_timeout_ns > 0;
+      server.overload =
+          o.knee > 0 || o.crash_queue >= 0 || o.cold_start_ns > 0 || o.queue_timeout_ns > 0;
       servers_.push_back(std::move(server));
       server_info_.push_back({group.group + "-" + std::to_string(i), group.group, group.workers,
                               group.speed, group.join_at_ns});
@@ -179,11 +179,12 @@ BackendView Simulation::view_for(std::uint32_t instance) const {
       global_view_ ? (config_.balancer.view_refresh_ns > 0 ? view_load_ : global_load_)
                    : in.outstanding;
   if (any_max_connections_) {
-    return {load,        weights_,          max_connections_, in.eligible,
-            in.eligible_count, weights_version_, in.outstanding};
+    return {load,          weights_,          max_connections_,
+            in.eligible,   in.eligible_count, weights_version_,
+            in.outstanding};
   }
-  return {load,          weights_,          max_connections_, available_,
-          available_count_, weights_version_, in.outstanding};
+  return {load,          weights_, max_connections_, available_, available_count_, weights_version_,
+          in.outstanding};
 }
 
 std::uint32_t Simulation::instance_for(std::uint64_t user) {
@@ -198,15 +199,23 @@ std::uint32_t Simulation::instance_for(std::uint64_t user) {
   return static_cast<std::uint32_t>(instance_rng_.below(n));
 }
 
-std::uint32_t Simulation::allocate_request() { return requests_.allocate(); }
+std::uint32_t Simulation::allocate_request() {
+  return requests_.allocate();
+}
 
 // Stale timers for the slot (timeouts, a crashed attempt's departure) are now ignored.
-void Simulation::free_request(std::uint32_t slot) { requests_.release(slot); }
+void Simulation::free_request(std::uint32_t slot) {
+  requests_.release(slot);
+}
 
-std::uint32_t Simulation::allocate_call() { return calls_.allocate(); }
+std::uint32_t Simulation::allocate_call() {
+  return calls_.allocate();
+}
 
 // Its retry and deadline timers are now ignored.
-void Simulation::free_call(std::uint32_t call) { calls_.release(call); }
+void Simulation::free_call(std::uint32_t call) {
+  calls_.release(call);
+}
 
 void Simulation::schedule_next_arrival() {
   pending_arrival_ = arrivals_.next();
@@ -422,7 +431,8 @@ void Simulation::route(SimTime now, std::uint32_t slot) {
   if (config_.client.retry.avoid_previous_host && previous != kNoServer) {
     // Envoy's previous_hosts retry predicate: re-pick a few times rather than go back to the
     // host that just failed (it may still be the only choice).
-    for (int tries = 0; tries < 3 && server == previous; ++tries) server = pick(now, instance, user);
+    for (int tries = 0; tries < 3 && server == previous; ++tries)
+      server = pick(now, instance, user);
   }
   if (server == kNoServer) {
     Instance& in = instances_[instance];
@@ -505,7 +515,8 @@ void Simulation::send_to_server(SimTime now, std::uint32_t slot, std::uint32_t s
     reject(ErrorKind::kRefused);
   } else if (server.busy < server.workers) {
     start_service(now, server_index, slot);
-  } else if (server.overload && config_.servers[server_group_[server_index]].overload.crash_queue >= 0 &&
+  } else if (server.overload &&
+             config_.servers[server_group_[server_index]].overload.crash_queue >= 0 &&
              static_cast<std::int64_t>(server.queue.size()) >=
                  config_.servers[server_group_[server_index]].overload.crash_queue) {
     // Out of memory: the arriving request finds the queue at the crash threshold.
@@ -529,9 +540,10 @@ double Simulation::service_factor(SimTime now, std::uint32_t server_index) const
   if (o.knee > 0 && server.busy > o.knee) {
     factor *= 1.0 + o.slowdown * static_cast<double>(server.busy - o.knee);
   }
-  if (o.cold_start_ns > 0 && server.restarted_at >= 0 && now - server.restarted_at < o.cold_start_ns) {
-    const double left = 1.0 - static_cast<double>(now - server.restarted_at) /
-                                  static_cast<double>(o.cold_start_ns);
+  if (o.cold_start_ns > 0 && server.restarted_at >= 0 &&
+      now - server.restarted_at < o.cold_start_ns) {
+    const double left =
+        1.0 - static_cast<double>(now - server.restarted_at) / static_cast<double>(o.cold_start_ns);
     factor *= 1.0 + (o.cold_factor - 1.0) * left;
   }
   return factor;
@@ -600,8 +612,9 @@ bool Simulation::may_retry(const Call& call, ErrorKind error, SimTime now) const
 SimTime Simulation::backoff(std::uint32_t retry_number) {
   const RetryPolicy& retry = config_.client.retry;
   const double cap = static_cast<double>(retry.backoff_max_ns);
-  const double base = static_cast<double>(retry.backoff_base_ns) *
-                      std::ldexp(1.0, static_cast<int>(std::min<std::uint32_t>(retry_number, 60)) - 1);
+  const double base =
+      static_cast<double>(retry.backoff_base_ns) *
+      std::ldexp(1.0, static_cast<int>(std::min<std::uint32_t>(retry_number, 60)) - 1);
   const double b = std::min(cap, base);
   switch (retry.jitter) {
     case BackoffJitter::kNone:
@@ -664,9 +677,9 @@ void Simulation::handle_retry(SimTime now, std::uint32_t c, std::uint32_t genera
 void Simulation::handle_deadline(SimTime now, std::uint32_t c, std::uint32_t generation) {
   if (calls_[c].generation != generation) return;  // finished in time
   const std::uint32_t slot = calls_[c].attempt;
-  const std::uint32_t server =
-      slot != kNoServer && requests_[slot].stage == Stage::kAtServer ? requests_[slot].server
-                                                                     : kNoServer;
+  const std::uint32_t server = slot != kNoServer && requests_[slot].stage == Stage::kAtServer
+                                   ? requests_[slot].server
+                                   : kNoServer;
   if (slot != kNoServer) abandon_attempt(now, slot);
   finish_call(now, c, ErrorKind::kTimeout, -1, server);
 }
@@ -734,9 +747,9 @@ void Simulation::handle_departure(SimTime now, std::uint32_t slot) {
   bool started = false;
   while (!server.queue.empty() && !started) {
     const std::uint32_t next = server.queue.pop_front();
-    const SimTime limit = server.overload
-                              ? config_.servers[server_group_[server_index]].overload.queue_timeout_ns
-                              : 0;
+    const SimTime limit =
+        server.overload ? config_.servers[server_group_[server_index]].overload.queue_timeout_ns
+                        : 0;
     if (limit > 0 && now - requests_[next].enqueued > limit) {
       if (requests_[next].probe) {
         probe_done(now, next, false);
@@ -836,7 +849,8 @@ void Simulation::crash(SimTime now, std::uint32_t server_index, std::string_view
       continue;
     }
     if (requests_[slot].client_waiting) {
-      instances_[requests_[slot].instance].strategy->on_response(server_index, now - requests_[slot].sent, now);
+      instances_[requests_[slot].instance].strategy->on_response(server_index,
+                                                                 now - requests_[slot].sent, now);
       attempt_failed(now, slot, ErrorKind::kCrashLost);
     }
     release_outstanding(now, slot);
@@ -939,15 +953,14 @@ void Simulation::recompute_availability(SimTime now) {
                      static_cast<double>(healthy) < threshold * static_cast<double>(members);
   if (panic != panic_) {
     panic_ = panic;
-    observer_->on_log(now, panic ? "panic_start" : "panic_end", "balancer",
-                      std::to_string(healthy) + " of " + std::to_string(members) +
-                          " servers healthy");
+    observer_->on_log(
+        now, panic ? "panic_start" : "panic_end", "balancer",
+        std::to_string(healthy) + " of " + std::to_string(members) + " servers healthy");
   }
   bool changed = false;
   available_count_ = 0;
   for (std::uint32_t s = 0; s < servers_.size(); ++s) {
-    const bool routable =
-        member_[s] != 0 && (panic || (check_failed_[s] == 0 && ejected_[s] == 0));
+    const bool routable = member_[s] != 0 && (panic || (check_failed_[s] == 0 && ejected_[s] == 0));
     const std::uint8_t value = routable ? 1 : 0;
     changed = changed || value != available_[s];
     available_[s] = value;
@@ -1065,13 +1078,13 @@ void Simulation::outlier_observe(SimTime now, std::uint32_t server, ErrorKind er
   ++ejected_count_;
   ++ejections_[server];
   last_ejected_[server] = now;
-  const SimTime duration =
-      std::min(outlier.max_ejection_ns,
-               outlier.base_ejection_ns * static_cast<SimTime>(ejections_[server]));
+  const SimTime duration = std::min(
+      outlier.max_ejection_ns, outlier.base_ejection_ns * static_cast<SimTime>(ejections_[server]));
   events_.schedule(now + duration, kUneject, server, ejections_[server]);
   observer_->on_log(now, "outlier_eject", server_info_[server].name,
-                    std::to_string(outlier.consecutive_errors) + " consecutive errors; ejected for " +
-                        std::to_string(to_seconds(duration)) + " s");
+                    std::to_string(outlier.consecutive_errors) +
+                        " consecutive errors; ejected for " + std::to_string(to_seconds(duration)) +
+                        " s");
   recompute_availability(now);
 }
 
@@ -1138,9 +1151,9 @@ double Simulation::slow_start_factor(SimTime since_join) const {
 }
 
 void Simulation::refresh_effective_weight(std::uint32_t server, SimTime now) {
-  const SimTime since =
-      joined_at_[server] == kTimeNever || joined_at_[server] == 0 ? kTimeNever
-                                                                  : now - joined_at_[server];
+  const SimTime since = joined_at_[server] == kTimeNever || joined_at_[server] == 0
+                            ? kTimeNever
+                            : now - joined_at_[server];
   const double weight = base_weights_[server] * slow_start_factor(since);
   if (weight != weights_[server]) {
     weights_[server] = weight;

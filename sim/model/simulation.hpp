@@ -94,14 +94,14 @@ class Simulation {
     kViewRefresh,       // stale global view snapshot
     kGroupJoin,         // a = group index
     kSlowStartTick,
-    kAction,            // a = index into actions_
-    kRetry,             // a = call, b = call generation: the back-off is over
-    kDeadline,          // a = call, b = call generation: the overall deadline
-    kServerRestart,     // a = server, b = server incarnation
-    kProbeSend,         // a = server: an active health check is due
-    kProbeTimeout,      // a = probe slot, b = generation
-    kUneject,           // a = server, b = ejection number
-    kOutlierTick,       // the outlier detector's interval
+    kAction,         // a = index into actions_
+    kRetry,          // a = call, b = call generation: the back-off is over
+    kDeadline,       // a = call, b = call generation: the overall deadline
+    kServerRestart,  // a = server, b = server incarnation
+    kProbeSend,      // a = server: an active health check is due
+    kProbeTimeout,   // a = probe slot, b = generation
+    kUneject,        // a = server, b = ejection number
+    kOutlierTick,    // the outlier detector's interval
   };
 
   enum class Stage : std::uint8_t { kNew, kInLbQueue, kAtServer };
@@ -122,8 +122,8 @@ class Simulation {
   // What servers see: one attempt of a call. Lives until the server is done with it, which can
   // be long after the client gave up on it (wasted work).
   struct Request {
-    SimTime sent = 0;           // when the attempt left the client
-    SimTime enqueued = 0;       // when it entered the server's queue
+    SimTime sent = 0;      // when the attempt left the client
+    SimTime enqueued = 0;  // when it entered the server's queue
     SimTime service_start = 0;
     double demand_s = 0.0;
     std::uint64_t user = 0;
@@ -132,8 +132,8 @@ class Simulation {
     std::uint32_t generation = 0;
     std::uint32_t instance = 0;
     std::uint32_t service_index = 0;  // position in its server's in_service list
-    bool client_waiting = false;  // the client still wants this attempt's answer
-    bool probe = false;           // an active health check, not a client's request
+    bool client_waiting = false;      // the client still wants this attempt's answer
+    bool probe = false;               // an active health check, not a client's request
     bool counted = false;  // holds one of its instance's outstanding slots for `server` (L7)
     Stage stage = Stage::kNew;
   };
@@ -145,9 +145,9 @@ class Simulation {
     double ns_per_demand_s = 1e9;  // 1e9 / speed
     RingQueue<std::uint32_t> queue;
     bool up = true;
-    bool overload = false;          // any of the overload settings below is on
-    std::uint32_t incarnation = 0;  // bumped at each crash: stale restarts are ignored
-    SimTime restarted_at = -1;      // for cold start; -1 = never restarted
+    bool overload = false;                  // any of the overload settings below is on
+    std::uint32_t incarnation = 0;          // bumped at each crash: stale restarts are ignored
+    SimTime restarted_at = -1;              // for cold start; -1 = never restarted
     std::vector<std::uint32_t> in_service;  // attempt slots in service (lost if it crashes)
   };
 
@@ -156,11 +156,11 @@ class Simulation {
     std::vector<std::uint32_t> outstanding;  // L7: requests in flight; L4: open connections
     std::vector<std::uint8_t> eligible;      // available and below max_connections
     std::uint32_t eligible_count = 0;
-    RingQueue<std::uint32_t> queue;          // balancer-side queue (request slots)
-    std::uint32_t queued_live = 0;           // entries in `queue` whose client still waits
-    std::uint32_t calls_active = 0;          // calls in progress through this instance
-    std::uint32_t retries_active = 0;        // of which in a retry (budget)
-    std::uint32_t attempts_active = 0;       // attempts in flight (circuit breaker)
+    RingQueue<std::uint32_t> queue;     // balancer-side queue (request slots)
+    std::uint32_t queued_live = 0;      // entries in `queue` whose client still waits
+    std::uint32_t calls_active = 0;     // calls in progress through this instance
+    std::uint32_t retries_active = 0;   // of which in a retry (budget)
+    std::uint32_t attempts_active = 0;  // attempts in flight (circuit breaker)
     Rng rng{0};
   };
 
@@ -188,7 +188,7 @@ class Simulation {
   void end_attempt(Request& request);  // the client stops waiting for this attempt
 
   // Request routing.
-  void route(SimTime now, std::uint32_t slot);                // L7 or L4, after arrival
+  void route(SimTime now, std::uint32_t slot);  // L7 or L4, after arrival
   void route_l4(SimTime now, std::uint32_t slot);
   std::uint32_t pick(SimTime now, std::uint32_t instance, std::uint64_t user);
   void send_to_server(SimTime now, std::uint32_t slot, std::uint32_t server);
@@ -255,14 +255,14 @@ class Simulation {
   std::vector<std::uint8_t> available_;  // what strategies may pick: healthy members, or every
                                          // member while the balancer panics
   std::uint32_t available_count_ = 0;
-  std::vector<std::uint8_t> member_;       // joined the fleet
-  std::vector<std::uint8_t> check_failed_; // failed its active health checks
-  std::vector<std::uint8_t> ejected_;      // ejected by outlier detection
+  std::vector<std::uint8_t> member_;        // joined the fleet
+  std::vector<std::uint8_t> check_failed_;  // failed its active health checks
+  std::vector<std::uint8_t> ejected_;       // ejected by outlier detection
   bool panic_ = false;
   // Health-check and outlier-detection state per server.
-  std::vector<std::int32_t> check_streak_;      // > 0: successes in a row; < 0: failures
+  std::vector<std::int32_t> check_streak_;  // > 0: successes in a row; < 0: failures
   std::vector<std::int32_t> consecutive_errors_;
-  std::vector<std::uint32_t> ejections_;        // Envoy's ejection multiplier
+  std::vector<std::uint32_t> ejections_;  // Envoy's ejection multiplier
   std::vector<SimTime> last_ejected_;
   std::uint32_t ejected_count_ = 0;
   Rng health_rng_{0};

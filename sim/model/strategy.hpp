@@ -94,9 +94,9 @@ struct OptionSpec {
 struct StrategyContext {
   const StrategyOptions& options;
   std::uint32_t server_count;
-  std::uint32_t instance;           // which balancer instance this object serves
-  std::uint64_t seed;               // for strategies that derive deterministic state
-  std::uint64_t user_population;    // users are 0 .. user_population-1 (sticky tables)
+  std::uint32_t instance;                     // which balancer instance this object serves
+  std::uint64_t seed;                         // for strategies that derive deterministic state
+  std::uint64_t user_population;              // users are 0 .. user_population-1 (sticky tables)
   std::span<const std::string> server_names;  // "<group>-<i>", for hashing by name (rings)
 };
 

@@ -28,7 +28,7 @@ class RateProfile {
 
  private:
   struct Segment {
-    double t0_s, t1_s;   // [t0, t1); t1 = +inf for the last
+    double t0_s, t1_s;    // [t0, t1); t1 = +inf for the last
     double rate0, slope;  // rate(t) = rate0 + slope * (t - t0), per s and per s^2
   };
   [[nodiscard]] std::size_t segment_index(double t_s) const;

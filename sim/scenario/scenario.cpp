@@ -1037,7 +1037,8 @@ void check_balancer_against_fleet(const Node& balancer, const StrategyInfo& stra
   }
   if (config.balancer.slow_start.mode != SlowStartMode::kOff) {
     bool any_late = false;
-    for (const ServerGroupConfig& group : config.servers) any_late = any_late || group.join_at_ns > 0;
+    for (const ServerGroupConfig& group : config.servers)
+      any_late = any_late || group.join_at_ns > 0;
     if (!any_late) {
       fail(*balancer.find("slow_start"), "balancer.slow_start",
            "ramps servers that join during the run, and no server group sets join_at; expected "

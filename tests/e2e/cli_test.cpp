@@ -21,7 +21,9 @@ using lbsim::test::CliResult;
 using lbsim::test::read_file;
 using lbsim::test::shell_quote;
 
-CliResult run_lbsim(const std::string& args) { return lbsim::test::run_cli(args); }
+CliResult run_lbsim(const std::string& args) {
+  return lbsim::test::run_cli(args);
+}
 
 // A fresh scratch directory per test.
 struct Scratch {
@@ -55,16 +57,30 @@ TEST_CASE("run writes every file and every summary field DESIGN.md promises") {
     CHECK_MESSAGE(fs::exists(fs::path(out) / name), name);
   }
   const auto summary = nlohmann::json::parse(read_file(fs::path(out) / "summary.json"));
-  for (const char* pointer :
-       {"/requests/offered", "/requests/completed", "/requests/failed", "/requests/by_error",
-        "/error_rate", "/latency_s/mean", "/latency_s/p50", "/latency_s/p90", "/latency_s/p99",
-        "/latency_s/p999", "/latency_s/max", "/wait_s/mean", "/users/active", "/users/affected",
-        "/users/affected_fraction", "/servers/utilization/mean", "/servers/utilization/max",
-        "/engine/events", "/engine/wall_s", "/engine/events_per_s"}) {
+  for (const char* pointer : {"/requests/offered",
+                              "/requests/completed",
+                              "/requests/failed",
+                              "/requests/by_error",
+                              "/error_rate",
+                              "/latency_s/mean",
+                              "/latency_s/p50",
+                              "/latency_s/p90",
+                              "/latency_s/p99",
+                              "/latency_s/p999",
+                              "/latency_s/max",
+                              "/wait_s/mean",
+                              "/users/active",
+                              "/users/affected",
+                              "/users/affected_fraction",
+                              "/servers/utilization/mean",
+                              "/servers/utilization/max",
+                              "/engine/events",
+                              "/engine/wall_s",
+                              "/engine/events_per_s"}) {
     CHECK_MESSAGE(summary.contains(nlohmann::json::json_pointer(pointer)), pointer);
   }
-  for (const char* kind : {"queue_full", "timeout", "refused", "no_healthy_backend",
-                           "circuit_open", "crash_lost"}) {
+  for (const char* kind :
+       {"queue_full", "timeout", "refused", "no_healthy_backend", "circuit_open", "crash_lost"}) {
     CHECK_MESSAGE(summary["requests"]["by_error"].contains(kind), kind);
   }
   // 2000/s for 30 s: offered is Poisson with mean 60000 (sd 245).
@@ -75,7 +91,8 @@ TEST_CASE("run writes every file and every summary field DESIGN.md promises") {
 
   const auto timeseries = read_file(fs::path(out) / "timeseries.csv");
   CHECK(timeseries.rfind("t_s,warmup,offered,completed,failed,error_rate,", 0) == 0);
-  for (const char* column : {",p50_s,", ",p99_s,"}) CHECK(timeseries.find(column) != std::string::npos);
+  for (const char* column : {",p50_s,", ",p99_s,"})
+    CHECK(timeseries.find(column) != std::string::npos);
   // 35 s in 5 s windows: 7 rows plus the header.
   CHECK(std::count(timeseries.begin(), timeseries.end(), '\n') == 8);
   const auto servers = read_file(fs::path(out) / "servers.csv");
@@ -97,7 +114,8 @@ TEST_CASE("the same seed gives byte-identical output files") {
   auto a = nlohmann::json::parse(read_file(fs::path(scratch.path("a")) / "summary.json"));
   auto b = nlohmann::json::parse(read_file(fs::path(scratch.path("b")) / "summary.json"));
   for (auto* doc : {&a, &b}) {
-    for (const char* key : {"wall_s", "events_per_s", "requests_per_s"}) (*doc)["engine"].erase(key);
+    for (const char* key : {"wall_s", "events_per_s", "requests_per_s"})
+      (*doc)["engine"].erase(key);
   }
   CHECK(a == b);
   // A different seed does change the results.

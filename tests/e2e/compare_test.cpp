@@ -18,7 +18,6 @@
 
 #include "sim/analytic/queueing.hpp"
 #include "sim/analytic/statistics.hpp"
-
 #include "tests/e2e/cli_util.hpp"
 
 namespace fs = std::filesystem;
@@ -29,7 +28,9 @@ using lbsim::test::CliResult;
 using lbsim::test::read_file;
 using lbsim::test::shell_quote;
 
-CliResult run_lbsim(const std::string& args) { return lbsim::test::run_cli(args); }
+CliResult run_lbsim(const std::string& args) {
+  return lbsim::test::run_cli(args);
+}
 
 // A fresh scratch directory per test, holding the test's scenario.
 struct Scratch {

@@ -19,8 +19,8 @@ std::string scenario_path(const std::string& name) {
 }  // namespace
 
 TEST_CASE("every shipped scenario has a test here") {
-  const std::set<std::string> tested = {"example.yaml", "mixed_fleet.yaml",
-                                        "llm_trace_replay.yaml", "retry_storm.yaml"};
+  const std::set<std::string> tested = {"example.yaml", "mixed_fleet.yaml", "llm_trace_replay.yaml",
+                                        "retry_storm.yaml"};
   for (const auto& entry : std::filesystem::directory_iterator(LBSIM_SOURCE_DIR "/scenarios")) {
     if (entry.path().extension() == ".yaml") {
       CHECK_MESSAGE(tested.count(entry.path().filename().string()) == 1, entry.path());
@@ -52,8 +52,10 @@ TEST_CASE("scenarios/mixed_fleet.yaml: round robin ignores weights, slow servers
   // (speed 0.75): 120/s x 20 ms / speed / 4 workers. Lognormal cv 2 service makes the busy time
   // noisier than exponential; 2 minutes at 120/s per server give ~14,400 services each, and a 5%
   // band is > 4 standard errors of the per-server busy fraction.
-  for (int s = 0; s < 6; ++s) CHECK(out.totals.utilization[s] == doctest::Approx(0.4).epsilon(0.05));
-  for (int s = 6; s < 10; ++s) CHECK(out.totals.utilization[s] == doctest::Approx(0.8).epsilon(0.05));
+  for (int s = 0; s < 6; ++s)
+    CHECK(out.totals.utilization[s] == doctest::Approx(0.4).epsilon(0.05));
+  for (int s = 6; s < 10; ++s)
+    CHECK(out.totals.utilization[s] == doctest::Approx(0.8).epsilon(0.05));
 }
 
 TEST_CASE("scenarios/llm_trace_replay.yaml: the whole real trace is replayed, compressed 10x") {
@@ -74,7 +76,8 @@ TEST_CASE("scenarios/llm_trace_replay.yaml: the whole real trace is replayed, co
   CHECK(out.totals.completed + out.totals.failed + 50 >= out.totals.offered);
 }
 
-TEST_CASE("scenarios/retry_storm.yaml: retries keep the fleet down; a budget or no retries recover") {
+TEST_CASE(
+    "scenarios/retry_storm.yaml: retries keep the fleet down; a budget or no retries recover") {
   const auto late_error_rate = [](const std::vector<std::string>& overrides) {
     const auto out = run_config(load_scenario(scenario_path("retry_storm.yaml"), overrides).config);
     std::uint64_t done = 0, failed = 0;

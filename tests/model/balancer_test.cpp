@@ -16,7 +16,9 @@ class OutcomeLog final : public Observer {
   void on_request_done(SimTime /*now*/, const RequestOutcome& outcome) override {
     outcomes.push_back(outcome);
   }
-  void on_dispatch(SimTime now, std::uint32_t server) override { dispatches.emplace_back(now, server); }
+  void on_dispatch(SimTime now, std::uint32_t server) override {
+    dispatches.emplace_back(now, server);
+  }
   std::vector<RequestOutcome> outcomes;
   std::vector<std::pair<SimTime, std::uint32_t>> dispatches;
 };
@@ -29,13 +31,15 @@ OutcomeLog log_run(const SimulationConfig& config) {
   return log;
 }
 
-int error_index(ErrorKind kind) { return static_cast<int>(kind); }
+int error_index(ErrorKind kind) {
+  return static_cast<int>(kind);
+}
 
 }  // namespace
 
 TEST_CASE("instance selection: by user hash a user always reaches the same instance") {
-  auto c = fleet_config(500.0, exponential_s(0.005), 4, 2, kUnlimitedQueue, 0.0, 10.0,
-                        "round_robin");
+  auto c =
+      fleet_config(500.0, exponential_s(0.005), 4, 2, kUnlimitedQueue, 0.0, 10.0, "round_robin");
   c.workload.users = 50;
   c.balancer.instances = 4;
   c.balancer.instance_selection = InstanceSelection::kUserHash;
@@ -77,8 +81,8 @@ TEST_CASE("max_connections with a balancer queue limit: M/M/1/K blocking") {
   // Capacity = 1 in service + 3 in the balancer's queue: M/M/1/4 at rho = 1.2. Blocked requests
   // fail as lb_queue_full. 10 replications, 4 standard errors (see long_theory_test.cpp).
   const double lambda = 120.0;
-  auto c = fleet_config(lambda, exponential_s(0.010), 1, 1, kUnlimitedQueue, 5.0,
-                        200.0 * test_scale());
+  auto c =
+      fleet_config(lambda, exponential_s(0.010), 1, 1, kUnlimitedQueue, 5.0, 200.0 * test_scale());
   c.servers[0].max_connections = 1;
   c.balancer.queue_limit = 3;
   c.balancer.queue_timeout_ns = 3600 * kSecond;
@@ -128,8 +132,8 @@ TEST_CASE("L4: connections keep a scale-out misbalance that L7 corrects at once"
   // 5 servers; 5 more join at 60 s. 200 users send 400/s in total, so by 60 s every user holds a
   // connection to one of the first 5 servers. Under L4 (no connection lifetime) the newcomers
   // receive nothing; under L7 round robin they take half the traffic at once.
-  auto c = fleet_config(400.0, exponential_s(0.010), 5, 2, kUnlimitedQueue, 70.0, 60.0,
-                        "round_robin");
+  auto c =
+      fleet_config(400.0, exponential_s(0.010), 5, 2, kUnlimitedQueue, 70.0, 60.0, "round_robin");
   c.workload.users = 200;
   ServerGroupConfig late = c.servers[0];
   late.group = "late";
@@ -141,7 +145,8 @@ TEST_CASE("L4: connections keep a scale-out misbalance that L7 corrects at once"
   auto l4 = run_config(c);
   // Measured from 70 s: L7 gives every server 40/s x 10 ms / 2 workers = 0.2; L4 leaves the
   // newcomers idle and the first five at 0.4.
-  for (int s = 0; s < 10; ++s) CHECK(l7.totals.utilization[s] == doctest::Approx(0.2).epsilon(0.15));
+  for (int s = 0; s < 10; ++s)
+    CHECK(l7.totals.utilization[s] == doctest::Approx(0.2).epsilon(0.15));
   for (int s = 0; s < 5; ++s) CHECK(l4.totals.utilization[s] == doctest::Approx(0.4).epsilon(0.15));
   for (int s = 5; s < 10; ++s) CHECK(l4.totals.utilization[s] == 0.0);
 

@@ -24,7 +24,8 @@ TEST_CASE("a weight misconfiguration cascades through the fleet and recovers aft
   // 5 servers x 4 workers, 10 ms exponential service, 1200/s: utilisation 0.6 when balanced.
   // Each server crashes when an arrival finds 60 queued, and restarts after 15 s. In-band health
   // checks (2 s, fall 2, rise 2), outlier detection, Envoy's panic threshold, 1 s client timeout.
-  auto c = fleet_config(1200.0, exponential_s(0.010), 5, 4, 100, 0.0, 300.0, "weighted_round_robin");
+  auto c =
+      fleet_config(1200.0, exponential_s(0.010), 5, 4, 100, 0.0, 300.0, "weighted_round_robin");
   c.window_ns = 10 * kSecond;
   c.client.timeout_ns = kSecond;
   c.servers[0].overload.crash_queue = 60;
@@ -56,7 +57,9 @@ TEST_CASE("a weight misconfiguration cascades through the fleet and recovers aft
     }
     void on_dispatch(SimTime t, std::uint32_t s) override { a->on_dispatch(t, s); }
     void on_request_done(SimTime t, const RequestOutcome& o) override { a->on_request_done(t, o); }
-    void on_service_done(SimTime t, std::uint32_t s, bool w) override { a->on_service_done(t, s, w); }
+    void on_service_done(SimTime t, std::uint32_t s, bool w) override {
+      a->on_service_done(t, s, w);
+    }
     void on_server_state(SimTime t, std::uint32_t s, std::int32_t b2, std::int64_t q) override {
       a->on_server_state(t, s, b2, q);
     }
@@ -92,8 +95,8 @@ TEST_CASE("a weight misconfiguration cascades through the fleet and recovers aft
     for (const auto& e : crashes) hit = hit || (e.subject == victim && e.time < 150 * kSecond);
     CHECK_MESSAGE(hit, victim << " never tipped over");
   }
-  CHECK(ejections > 0);   // outlier detection took crashed servers out
-  CHECK(checks_down > 0); // and so did the health checks
+  CHECK(ejections > 0);    // outlier detection took crashed servers out
+  CHECK(checks_down > 0);  // and so did the health checks
   // The series: no errors before the change, most requests failing during the cascade with at
   // least three servers down at once, and a clean fleet within 60 s of the rollback.
   std::uint32_t most_down = 0;

@@ -30,8 +30,9 @@ struct Run {
   RunStats stats;
 };
 
-Run run_with(const SimulationConfig& c,
-             const std::function<void(Simulation&)>& prepare = [](Simulation&) {}) {
+Run run_with(
+    const SimulationConfig& c,
+    const std::function<void(Simulation&)>& prepare = [](Simulation&) {}) {
   Simulation simulation(c);
   prepare(simulation);
   Run run;
@@ -40,7 +41,9 @@ Run run_with(const SimulationConfig& c,
   return run;
 }
 
-std::uint32_t bit(ErrorKind kind) { return 1u << static_cast<unsigned>(kind); }
+std::uint32_t bit(ErrorKind kind) {
+  return 1u << static_cast<unsigned>(kind);
+}
 
 DistributionConfig deterministic_s(double s) {
   DistributionConfig d;
@@ -77,7 +80,8 @@ TEST_CASE("retry amplification matches the closed form (1 - p^(k+1)) / (1 - p)")
     const double p = 0.3;
     const auto requests = static_cast<double>(run.log.outcomes.size());
     const double attempts = static_cast<double>(run.log.dispatches) / requests;
-    const double failed = static_cast<double>(count_errors(run.log, ErrorKind::kRefused)) / requests;
+    const double failed =
+        static_cast<double>(count_errors(run.log, ErrorKind::kRefused)) / requests;
     CHECK(attempts == doctest::Approx((1 - std::pow(p, k + 1)) / (1 - p)).epsilon(0.012));
     CHECK(std::abs(failed - std::pow(p, k + 1)) < 0.0035);
     CHECK(run.log.retries == run.log.dispatches - run.log.outcomes.size());
@@ -252,8 +256,8 @@ TEST_CASE("thrashing knee: service slows with the busy workers above the knee") 
   std::vector<SimTime> latency;
   for (const auto& o : run.log.outcomes) latency.push_back(o.end - o.arrival);
   std::sort(latency.begin(), latency.end());
-  CHECK(latency == std::vector<SimTime>{10 * kMillisecond, 10 * kMillisecond,
-                                        15 * kMillisecond, 20 * kMillisecond});
+  CHECK(latency == std::vector<SimTime>{10 * kMillisecond, 10 * kMillisecond, 15 * kMillisecond,
+                                        20 * kMillisecond});
 }
 
 TEST_CASE("cold start: service is slower right after a restart, recovering linearly") {
@@ -294,7 +298,9 @@ TEST_CASE("server queue timeout: requests that waited too long are dropped, not 
   CHECK(count_errors(run.log, ErrorKind::kQueueTimeout) > 1000);
 }
 
-TEST_CASE("metastability: after a short spike, retries keep the fleet failing; without them it recovers") {
+TEST_CASE(
+    "metastability: after a short spike, retries keep the fleet failing; without them it "
+    "recovers") {
   // 10 servers x 1 worker, exponential 10 ms, base load 0.7, a 20 s spike to 1.5x at 60 s.
   // Clients time out after 200 ms. Without retries the backlog drains within ~30 s of the spike.
   // With 3 retries of timeouts (no budget), timed-out attempts still occupy the servers (wasted

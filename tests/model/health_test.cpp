@@ -12,7 +12,9 @@ class Log final : public Observer {
   void on_request_done(SimTime /*now*/, const RequestOutcome& outcome) override {
     outcomes.push_back(outcome);
   }
-  void on_dispatch(SimTime now, std::uint32_t server) override { dispatches.emplace_back(now, server); }
+  void on_dispatch(SimTime now, std::uint32_t server) override {
+    dispatches.emplace_back(now, server);
+  }
   void on_server_state(SimTime /*now*/, std::uint32_t server, std::int32_t /*busy*/,
                        std::int64_t queued) override {
     if (queued_max.size() <= server) queued_max.resize(server + 1, 0);
@@ -95,7 +97,8 @@ TEST_CASE("active health checks: detection time follows interval and fall") {
 }
 
 TEST_CASE("active health checks: traffic stops after detection and returns after rise") {
-  auto c = fleet_config(200.0, exponential_s(0.005), 4, 2, kUnlimitedQueue, 0.0, 60.0, "round_robin");
+  auto c =
+      fleet_config(200.0, exponential_s(0.005), 4, 2, kUnlimitedQueue, 0.0, 60.0, "round_robin");
   c.balancer.health_check.enabled = true;
   c.balancer.health_check.out_of_band = true;
   const auto log = run_logged(c, [](Simulation& sim) {
@@ -106,7 +109,7 @@ TEST_CASE("active health checks: traffic stops after detection and returns after
   const auto up = log.of_kind("health_up");
   REQUIRE(down.size() == 1);
   REQUIRE(up.size() == 1);
-  CHECK(up[0].time > 30 * kSecond + 2 * kSecond);   // rise 2: two probes after the restart
+  CHECK(up[0].time > 30 * kSecond + 2 * kSecond);  // rise 2: two probes after the restart
   CHECK(up[0].time <= 30 * kSecond + 4 * kSecond);
   std::uint64_t while_down = 0, refused_after_detection = 0;
   for (const auto& [t, server] : log.dispatches) {
@@ -124,7 +127,8 @@ TEST_CASE("active health checks: traffic stops after detection and returns after
 TEST_CASE("in-band probes fail on an overloaded server: it is marked down while still up") {
   // One of two servers is slow (speed 0.1) and gets half of 300/s: its queue grows without
   // bound, probes wait behind it and time out (1 s), so checks mark it down and traffic moves.
-  auto c = fleet_config(300.0, exponential_s(0.005), 1, 1, kUnlimitedQueue, 0.0, 60.0, "round_robin");
+  auto c =
+      fleet_config(300.0, exponential_s(0.005), 1, 1, kUnlimitedQueue, 0.0, 60.0, "round_robin");
   ServerGroupConfig slow = c.servers[0];
   slow.group = "slow";
   slow.speed = 0.1;
@@ -141,7 +145,8 @@ TEST_CASE("in-band probes fail on an overloaded server: it is marked down while 
 TEST_CASE("outlier detection: consecutive errors eject, the ejection time grows with repeats") {
   // Server 0 of 5 is down for good; round robin; 5 consecutive refusals eject it for 30 s
   // (base), then it returns, fails again and is ejected for 60 s (2 x base).
-  auto c = fleet_config(500.0, exponential_s(0.002), 5, 2, kUnlimitedQueue, 0.0, 120.0, "round_robin");
+  auto c =
+      fleet_config(500.0, exponential_s(0.002), 5, 2, kUnlimitedQueue, 0.0, 120.0, "round_robin");
   c.balancer.outlier.enabled = true;
   c.balancer.outlier.max_ejection_fraction = 0.2;
   const auto log = run_logged(c, kill_at(kSecond, {0}));
@@ -155,12 +160,12 @@ TEST_CASE("outlier detection: consecutive errors eject, the ejection time grows 
   CHECK(ejected[1].detail.find("ejected for 60") != std::string::npos);
   // Exactly 5 counted errors per ejection cycle and none while ejected: refusals, plus the
   // requests in service when the server was killed (crash_lost counts as a 5xx too).
-  CHECK(count(log, ErrorKind::kRefused) + count(log, ErrorKind::kCrashLost) ==
-        5 * ejected.size());
+  CHECK(count(log, ErrorKind::kRefused) + count(log, ErrorKind::kCrashLost) == 5 * ejected.size());
 }
 
 TEST_CASE("outlier detection: max_ejection_percent caps ejections, but one is always allowed") {
-  auto c = fleet_config(500.0, exponential_s(0.002), 10, 2, kUnlimitedQueue, 0.0, 20.0, "round_robin");
+  auto c =
+      fleet_config(500.0, exponential_s(0.002), 10, 2, kUnlimitedQueue, 0.0, 20.0, "round_robin");
   c.balancer.outlier.enabled = true;
   c.balancer.outlier.max_ejection_fraction = 0.0;  // 0%: still one
   const auto log = run_logged(c, kill_at(kSecond, {0, 1, 2}));
@@ -172,7 +177,8 @@ TEST_CASE("outlier detection: max_ejection_percent caps ejections, but one is al
 TEST_CASE("panic: below the threshold the balancer routes to every server again") {
   // 6 of 10 servers die; checks mark them down. Healthy 4/10 < 50%: panic, traffic goes to all
   // 10 (60% refused). With panic_threshold 0 the 4 healthy servers take everything.
-  auto c = fleet_config(400.0, exponential_s(0.002), 10, 4, kUnlimitedQueue, 0.0, 40.0, "round_robin");
+  auto c =
+      fleet_config(400.0, exponential_s(0.002), 10, 4, kUnlimitedQueue, 0.0, 40.0, "round_robin");
   c.balancer.health_check.enabled = true;
   c.balancer.health_check.out_of_band = true;
   const auto refused_late = [&](double threshold) {
@@ -189,7 +195,8 @@ TEST_CASE("panic: below the threshold the balancer routes to every server again"
   CHECK(refused_late(0.0) == 0.0);
 }
 
-TEST_CASE("circuit breakers: max_requests rejects at once with circuit_open; max_retries caps retries") {
+TEST_CASE(
+    "circuit breakers: max_requests rejects at once with circuit_open; max_retries caps retries") {
   auto c = fleet_config(400.0, deterministic_s(0.050), 1, 100, kUnlimitedQueue, 0.0, 20.0);
   c.workload.arrivals = ArrivalProcess::kDeterministic;
   // 400/s x 50 ms = 20 in flight; a limit of 10 rejects about half.

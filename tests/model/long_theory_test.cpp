@@ -19,7 +19,9 @@ namespace {
 
 constexpr int kReplications = 10;
 
-double sharpness_limit() { return 0.025 / std::sqrt(test_scale()); }
+double sharpness_limit() {
+  return 0.025 / std::sqrt(test_scale());
+}
 
 void check_estimate(const Estimate& e, double exact, const char* what) {
   INFO(what << ": estimate " << e.mean << " +- " << e.standard_error << " (SE), exact " << exact);
@@ -87,9 +89,8 @@ TEST_CASE("M/D/1 and M/G/1: Pollaczek-Khinchine mean wait") {
     d.kind = DistributionKind::kDeterministic;
     d.mean_s = 0.010;
     const auto base = fleet_config(80.0, d, 1, 1, kUnlimitedQueue, 100.0, 2000.0 * test_scale());
-    const auto wait = replicate(kReplications, [&](auto r) {
-      return run_config(with_replication(base, r)).wait_mean_s;
-    });
+    const auto wait = replicate(
+        kReplications, [&](auto r) { return run_config(with_replication(base, r)).wait_mean_s; });
     check_estimate(wait, analytic::md1_mean_wait_s(80.0, 0.010), "M/D/1 Wq");
   }
   SUBCASE("lognormal service with cv 1.5, rho = 0.7") {
@@ -99,9 +100,8 @@ TEST_CASE("M/D/1 and M/G/1: Pollaczek-Khinchine mean wait") {
     d.cv = 1.5;
     // A heavier tail makes the wait estimator noisier: 4000 s per replication.
     const auto base = fleet_config(70.0, d, 1, 1, kUnlimitedQueue, 100.0, 4000.0 * test_scale());
-    const auto wait = replicate(kReplications, [&](auto r) {
-      return run_config(with_replication(base, r)).wait_mean_s;
-    });
+    const auto wait = replicate(
+        kReplications, [&](auto r) { return run_config(with_replication(base, r)).wait_mean_s; });
     check_estimate(wait, analytic::mg1_mean_wait_s(70.0, 0.010, 1.5 * 1.5), "M/G/1 Wq");
   }
 }
@@ -116,7 +116,8 @@ TEST_CASE("random dispatch to N servers behaves as N independent M/M/1 queues") 
   check_estimate(response, analytic::mm1_mean_response_s(70.0, 100.0), "random N x M/M/1 T");
   // Utilisation per server: rho = 0.7 for every server.
   for (std::size_t s = 0; s < 10; ++s) {
-    const auto util = replicate(kReplications, [&](auto r) { return runs[r].totals.utilization[s]; });
+    const auto util =
+        replicate(kReplications, [&](auto r) { return runs[r].totals.utilization[s]; });
     check_estimate(util, 0.7, "per-server utilisation");
   }
 }

@@ -1,10 +1,11 @@
 // Arrival processes: the rate profile's integral and inverse, deterministic spacing, Poisson
 // counts under a profile, trace replay with looping.
+#include "sim/model/workload.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
 
-#include "sim/model/workload.hpp"
 #include "tests/model/harness.hpp"
 
 namespace lbsim::test {

@@ -108,10 +108,10 @@ TEST_CASE("a global view with a strategy that ignores load is an error: it would
 }
 
 TEST_CASE("L4 keys: unit, connection lifetime and reconnect backoff") {
-  const BalancerConfig b =
-      load(kValid + "balancer: {unit: connection, connection_lifetime: 10m, "
-                    "reconnect_backoff: 100ms}\n")
-          .config.balancer;
+  const BalancerConfig b = load(kValid +
+                                "balancer: {unit: connection, connection_lifetime: 10m, "
+                                "reconnect_backoff: 100ms}\n")
+                               .config.balancer;
   CHECK(b.unit == BalancingUnit::kConnection);
   CHECK(b.connection_lifetime_ns == 10 * kMinute);
   CHECK(b.reconnect_backoff_ns == 100 * kMillisecond);
@@ -123,12 +123,14 @@ TEST_CASE("keys that need the fleet: queue settings need max_connections, L4 for
       "name: t\nduration: 1m\nworkload:\n  rate: 100/s\n  service: {dist: exponential, mean: "
       "10ms}\nservers:\n";
   CHECK_CONFIG_ERROR(load(head + "  - {group: web, count: 2}\nbalancer: {queue_timeout: 2s}\n"),
-                     "inline.yaml", 8, 27, "balancer.queue_timeout: acts only on the balancer-side "
+                     "inline.yaml", 8, 27,
+                     "balancer.queue_timeout: acts only on the balancer-side "
                      "queue, which exists when a server group sets max_connections");
   CHECK_CONFIG_ERROR(
       load(head + "  - {group: web, count: 2, max_connections: 4}\nbalancer: {unit: connection}\n"),
-      "inline.yaml", 8, 18, "balancer.unit: max_connections (a per-request connection cap) is not "
-                            "supported with unit: connection");
+      "inline.yaml", 8, 18,
+      "balancer.unit: max_connections (a per-request connection cap) is not "
+      "supported with unit: connection");
   // What only the strategy can check is reported at the strategy's name.
   CHECK_CONFIG_ERROR(
       load(head + "  - {group: web, count: 2}\nbalancer: {strategy: maglev, table_size: 100}\n"),
@@ -151,7 +153,7 @@ TEST_CASE("slow start: envoy defaults, haproxy without envoy's keys, explicit ze
   CHECK(haproxy.slow_start.update_ns == 2 * kSecond);
   const BalancerConfig fresh =
       load(kValidCapped +
-               "balancer: {strategy: jsq, view: global, view_refresh: 0s, queue_limit: unlimited}\n")
+           "balancer: {strategy: jsq, view: global, view_refresh: 0s, queue_limit: unlimited}\n")
           .config.balancer;
   CHECK(fresh.view == LoadView::kGlobal);
   CHECK(fresh.view_refresh_ns == 0);
