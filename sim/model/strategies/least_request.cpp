@@ -33,14 +33,7 @@ void LeastRequestStrategy::rebuild(const BackendView& view) {
   built_ = true;
   weights_version_ = view.weights_version;
   ++rebuild_count_;
-  available_.clear();
-  const auto n = static_cast<std::uint32_t>(view.available.size());
-  for (std::uint32_t i = 0; i < n; ++i) {
-    if (is_member(view, i)) available_.push_back(i);
-  }
-  equal_weights_ = std::all_of(available_.begin(), available_.end(), [&](std::uint32_t s) {
-    return view.weight[s] == view.weight[available_.front()];
-  });
+  equal_weights_ = collect_members(view, available_);
   if (equal_weights_) {
     scheduler_.clear();
     return;

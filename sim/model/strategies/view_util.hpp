@@ -1,6 +1,8 @@
 #pragma once
 // Small helpers shared by the strategies for reading a BackendView consistently.
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "sim/model/strategy.hpp"
 
@@ -23,6 +25,21 @@ namespace lbsim {
 // members in on_fleet_change and check view.available at pick time.
 [[nodiscard]] inline bool is_member(const BackendView& view, std::uint32_t server) {
   return view.available[server] != 0 || at_own_cap(view, server);
+}
+
+// Refills `members` with the fleet's members in index order (reusing its capacity) and returns
+// whether they all have the same weight — the test that decides between an EDF schedule and the
+// equal-weight path in Envoy's weighted balancers.
+[[nodiscard]] inline bool collect_members(const BackendView& view,
+                                          std::vector<std::uint32_t>& members) {
+  members.clear();
+  const auto n = static_cast<std::uint32_t>(view.available.size());
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (is_member(view, i)) members.push_back(i);
+  }
+  return std::all_of(members.begin(), members.end(), [&](std::uint32_t s) {
+    return view.weight[s] == view.weight[members.front()];
+  });
 }
 
 }  // namespace lbsim
