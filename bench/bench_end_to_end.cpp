@@ -65,7 +65,8 @@ Result run_lbsim(const SimulationConfig& config, bool with_recorder) {
   if (with_recorder) {
     recorder = std::make_unique<Recorder>(RecorderSetup{config.warmup_ns, simulation.end_time(),
                                                         config.window_ns, simulation.servers(),
-                                                        simulation.user_population(), nullptr});
+                                                        simulation.user_population(), nullptr,
+                                                        config.incident});
     simulation.set_observer(recorder.get());
   }
   const RunStats stats = simulation.run();

@@ -258,9 +258,17 @@ class BasicEventQueue {
   void schedule_in_lane(LaneId lane, SimTime t, std::uint8_t kind, std::uint32_t a,
                         std::uint32_t b) {
     assert(lane < lanes_.size() && "unknown lane");
+    assert(t >= lanes_[lane].last_time && "lane times must be nondecreasing");
+    schedule_preferring_lane(lane, t, kind, a, b);
+  }
+
+  // As schedule_in_lane, for a lane whose delays can change mid-run (a timeout reconfigured by
+  // the timeline): an event earlier than the lane's last one goes to the heap, by design.
+  void schedule_preferring_lane(LaneId lane, SimTime t, std::uint8_t kind, std::uint32_t a,
+                                std::uint32_t b) {
+    assert(lane < lanes_.size() && "unknown lane");
     assert(t >= now_ && "event scheduled in the past");
     Lane& target = lanes_[lane];
-    assert(t >= target.last_time && "lane times must be nondecreasing");
     if (t < target.last_time) [[unlikely]] {
       push_to_heap(make_event(t, kind, a, b));
       return;

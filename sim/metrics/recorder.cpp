@@ -18,6 +18,19 @@ Recorder::Recorder(RecorderSetup setup)
     throw std::invalid_argument("recorder needs window > 0 and end > warmup");
   }
   totals_.utilization.assign(setup_.servers.size(), 0.0);
+  for (std::size_t i = 0; i < tracks_.size(); ++i) {
+    tracks_[i].member = setup_.servers[i].joins_at == 0;
+    tracks_[i].status.member = tracks_[i].member;
+    if (tracks_[i].member) {
+      ++members_;
+      ++in_rotation_;
+    }
+  }
+  if (setup_.incident.start_ns >= 0) {
+    incident_.start = setup_.incident.start_ns;
+    incident_first_arrival_.assign(setup_.user_population, UINT32_MAX);
+    incident_first_failure_.assign(setup_.user_population, UINT32_MAX);
+  }
   if (setup_.servers_csv != nullptr) {
     *setup_.servers_csv << "t_s,server,group,arrivals,completed,utilization,queue_mean,queue_max\n";
   }
@@ -35,11 +48,16 @@ void Recorder::mark(std::vector<std::uint64_t>& bits, std::uint64_t user, std::u
 void Recorder::integrate(ServerTrack& track, SimTime until) {
   if (until <= track.last_change) return;
   const auto dt = static_cast<double>(until - track.last_change);
+  // Capacity counts only while the server is in the fleet (a server that joins later is not
+  // "idle" before it exists), and while a server that left still finishes its work.
+  const bool counts = track.member || track.busy > 0;
   track.busy_area += track.busy * dt;
   track.queue_area += static_cast<double>(track.queued) * dt;
+  if (counts) track.member_area += dt;
   if (until > setup_.warmup_ns) {
     const SimTime from = std::max(track.last_change, setup_.warmup_ns);
     track.measured_busy_area += track.busy * static_cast<double>(until - from);
+    if (counts) track.measured_member_area += static_cast<double>(until - from);
   }
   track.last_change = until;
 }
@@ -58,10 +76,7 @@ void Recorder::close_window() {
   for (std::size_t i = 0; i < tracks_.size(); ++i) {
     ServerTrack& track = tracks_[i];
     integrate(track, end);
-    // Capacity counts only while the server is in the fleet: a server that joins later is not
-    // "idle" before it exists (no value for windows before it joins).
-    const auto member_time =
-        static_cast<double>(end - std::max(window_start_, setup_.servers[i].joins_at));
+    const double member_time = track.member_area;
     const double util =
         member_time > 0 ? track.busy_area / (setup_.servers[i].workers * member_time) : kNoValue;
     const double queue_mean = length > 0 ? track.queue_area / length : 0.0;
@@ -78,7 +93,7 @@ void Recorder::close_window() {
           << format_number(util) << ',' << format_number(queue_mean) << ',' << track.queue_max
           << '\n';
     }
-    track.busy_area = track.queue_area = 0.0;
+    track.busy_area = track.queue_area = track.member_area = 0.0;
     track.queue_max = track.queued;
     track.arrivals = track.completed = 0;
   }
@@ -87,6 +102,11 @@ void Recorder::close_window() {
   current_.utilization_max = util_max;
   current_.queue_total_mean = queue_sum;
   current_.servers_down = servers_down_;
+  current_.members = members_;
+  current_.healthy = in_rotation_;
+  current_.imbalance = members > 0 && current_.utilization_mean > 0
+                           ? current_.utilization_max / current_.utilization_mean
+                           : kNoValue;
   if (window_latency_.count() > 0) {
     current_.mean_s = window_latency_.mean_s();
     current_.p50_s = window_latency_.quantile_s(0.50);
@@ -106,6 +126,14 @@ void Recorder::on_request_arrival(SimTime now, std::uint64_t user, double /*dema
   if (now >= setup_.warmup_ns) {
     ++totals_.offered;
     mark(active_bits_, user, totals_.users_active);
+  }
+  if (incident_.start >= 0 && now >= incident_.start) {
+    const auto window =
+        static_cast<std::uint32_t>(std::min<SimTime>(now / setup_.window_ns, UINT32_MAX - 1));
+    std::uint32_t& first = incident_first_arrival_[user];
+    if (first == UINT32_MAX) first = window;
+    if (incident_offered_.size() <= window) incident_offered_.resize(window + 1, 0);
+    ++incident_offered_[window];
   }
 }
 
@@ -137,6 +165,15 @@ void Recorder::on_request_done(SimTime now, const RequestOutcome& outcome) {
       ++totals_.failed;
       ++totals_.by_error[kind];
       mark(affected_bits_, outcome.user, totals_.users_affected);
+    }
+    if (incident_.start >= 0 && outcome.arrival >= incident_.start) {
+      // Counted by arrival time, like offered, so failed <= offered in any span of windows.
+      const auto window = static_cast<std::uint32_t>(
+          std::min<SimTime>(outcome.arrival / setup_.window_ns, UINT32_MAX - 1));
+      std::uint32_t& first = incident_first_failure_[outcome.user];
+      if (first == UINT32_MAX) first = window;
+      if (incident_failed_.size() <= window) incident_failed_.resize(window + 1, 0);
+      ++incident_failed_[window];
     }
   }
 }
@@ -171,10 +208,25 @@ void Recorder::on_retry(SimTime now) {
   if (now >= setup_.warmup_ns) ++totals_.retries;
 }
 
-void Recorder::on_server_down(SimTime now, std::uint32_t /*server*/) {
+void Recorder::on_server_down(SimTime now, std::uint32_t server, DownCause cause) {
   advance_to(now);
   ++servers_down_;
   if (now >= setup_.warmup_ns) ++totals_.crashes;
+  ServerTrack& track = tracks_[server];
+  if (incident_.start >= 0 && now >= incident_.start) {
+    if (cause == DownCause::kCrash) {
+      ++incident_.crashes;
+      if (!track.crashed) ++incident_.servers_crashed;
+      track.crashed = true;
+    } else {
+      if (!track.killed) ++incident_.servers_killed;
+      track.killed = true;
+    }
+    if (!track.failed_in_incident) {
+      track.failed_in_incident = true;
+      incident_.cascade.push_back({now, server, cause == DownCause::kCrash ? "crash" : "killed"});
+    }
+  }
 }
 
 void Recorder::on_server_up(SimTime now, std::uint32_t /*server*/) {
@@ -182,19 +234,144 @@ void Recorder::on_server_up(SimTime now, std::uint32_t /*server*/) {
   --servers_down_;
 }
 
+void Recorder::on_server_join(SimTime now, std::uint32_t server) {
+  advance_to(now);
+  integrate(tracks_[server], now);
+  tracks_[server].member = true;
+}
+
+void Recorder::on_server_leave(SimTime now, std::uint32_t server) {
+  advance_to(now);
+  integrate(tracks_[server], now);
+  tracks_[server].member = false;
+}
+
+void Recorder::on_server_status(SimTime now, std::uint32_t server, const ServerStatus& status) {
+  advance_to(now);
+  ServerTrack& track = tracks_[server];
+  const ServerStatus before = track.status;
+  track.status = status;
+  members_ = members_ - (before.member ? 1 : 0) + (status.member ? 1 : 0);
+  in_rotation_ = in_rotation_ - (before.in_rotation() ? 1 : 0) + (status.in_rotation() ? 1 : 0);
+  if (incident_.start >= 0 && now >= incident_.start) incident_status(now, server, before);
+}
+
+void Recorder::incident_status(SimTime now, std::uint32_t server, const ServerStatus& before) {
+  ServerTrack& track = tracks_[server];
+  const ServerStatus& status = track.status;
+  if (status.ejected && !before.ejected) {
+    ++incident_.ejections;
+    if (!track.ejected) ++incident_.servers_ejected;
+    track.ejected = true;
+  }
+  // Crashes and kills enter the cascade from on_server_down, which names the cause.
+  const char* cause = nullptr;
+  if (before.passing && !status.passing) cause = "unhealthy";
+  if (!before.ejected && status.ejected) cause = "ejected";
+  if (cause != nullptr && !track.failed_in_incident) {
+    track.failed_in_incident = true;
+    incident_.cascade.push_back({now, server, cause});
+  }
+  if (members_ > 0) {
+    const double out = static_cast<double>(members_ - in_rotation_) / static_cast<double>(members_);
+    if (out > incident_.max_fleet_down_fraction) {
+      incident_.max_fleet_down_fraction = out;
+      incident_.max_fleet_down_at = now;
+    }
+  }
+}
+
+void Recorder::on_action(SimTime now, std::string_view /*kind*/, bool /*change*/, bool mitigation,
+                         bool /*from_alert*/) {
+  advance_to(now);
+  if (mitigation && incident_.start >= 0 && now >= incident_.start && incident_.mitigated < 0) {
+    incident_.mitigated = now;
+  }
+}
+
+void Recorder::on_alert(SimTime now, std::string_view /*name*/, bool firing) {
+  advance_to(now);
+  if (!firing || incident_.start < 0 || now < incident_.start) return;
+  ++incident_.alerts_fired;
+  if (incident_.detected < 0) incident_.detected = now;
+}
+
+bool Recorder::on_window_end(SimTime now, WindowMetrics& out) {
+  advance_to(now);
+  if (windows_.empty() || windows_.back().start + setup_.window_ns != now) {
+    throw std::logic_error("on_window_end off the recorder's window boundaries");
+  }
+  const WindowRow& row = windows_.back();
+  const double length_s = to_seconds(setup_.window_ns);
+  out.start = row.start;
+  out.end = now;
+  out.error_rate = row.error_rate();
+  out.latency_mean_s = row.mean_s;
+  out.p50_s = row.p50_s;
+  out.p90_s = row.p90_s;
+  out.p99_s = row.p99_s;
+  out.utilization_mean = row.members > 0 ? row.utilization_mean : kNoValue;
+  out.utilization_max = row.members > 0 ? row.utilization_max : kNoValue;
+  out.imbalance = row.imbalance;
+  out.healthy_servers = row.healthy;
+  out.healthy_fraction =
+      row.members > 0 ? static_cast<double>(row.healthy) / row.members : kNoValue;
+  out.servers_down = row.servers_down;
+  out.offered_per_s = static_cast<double>(row.offered) / length_s;
+  out.retries_per_s = static_cast<double>(row.retries) / length_s;
+  out.queue_total = row.queue_total_mean;
+  return true;
+}
+
 void Recorder::finish() {
   if (finished_) return;
   finished_ = true;
   while (window_start_ < setup_.end_ns) close_window();
   for (std::size_t i = 0; i < tracks_.size(); ++i) {
-    const auto member_time =
-        static_cast<double>(setup_.end_ns - std::max(setup_.warmup_ns, setup_.servers[i].joins_at));
+    const double member_time = tracks_[i].measured_member_area;
     totals_.utilization[i] =
         member_time > 0 ? tracks_[i].measured_busy_area / (setup_.servers[i].workers * member_time)
                         : kNoValue;
   }
+  if (incident_.start >= 0) finish_incident();
   std::stable_sort(log_.begin(), log_.end(),
                    [](const LogRow& a, const LogRow& b) { return a.time < b.time; });
+}
+
+void Recorder::finish_incident() {
+  const IncidentConfig& config = setup_.incident;
+  incident_.recovery_error_rate = config.recovery_error_rate >= 0.0 ? config.recovery_error_rate
+                                  : config.slo > 0.0 ? std::round((1.0 - config.slo) * 1e12) / 1e12
+                                                     : 0.01;
+  // Windows that overlap the incident (the one holding its start included).
+  SimTime last_bad_end = -1;
+  for (const WindowRow& row : windows_) {
+    const SimTime end = std::min(row.start + setup_.window_ns, setup_.end_ns);
+    if (end <= incident_.start) continue;
+    const double rate = row.error_rate();
+    if (rate > incident_.peak_error_rate || incident_.peak_at < 0) {
+      incident_.peak_error_rate = rate;
+      incident_.peak_at = row.start;
+    }
+    if (rate > incident_.recovery_error_rate) last_bad_end = end;
+  }
+  incident_.degraded = last_bad_end >= 0;
+  // Recovered for good: at the end of the last bad window, unless that is the end of the run.
+  incident_.recovered = incident_.degraded && last_bad_end < setup_.end_ns ? last_bad_end : -1;
+  const SimTime incident_end = incident_.recovered >= 0 ? incident_.recovered : setup_.end_ns;
+  // Windows are whole up to incident_end (a window boundary, or the end of the run).
+  const auto end_window =
+      static_cast<std::uint64_t>((incident_end + setup_.window_ns - 1) / setup_.window_ns);
+  for (std::size_t w = 0; w < incident_offered_.size() && w < end_window; ++w) {
+    incident_.offered += incident_offered_[w];
+  }
+  for (std::size_t w = 0; w < incident_failed_.size() && w < end_window; ++w) {
+    incident_.failed += incident_failed_[w];
+  }
+  for (std::size_t u = 0; u < incident_first_arrival_.size(); ++u) {
+    if (incident_first_arrival_[u] < end_window) ++incident_.users_active;
+    if (incident_first_failure_[u] < end_window) ++incident_.users_affected;
+  }
 }
 
 }  // namespace lbsim

@@ -37,6 +37,9 @@ struct WindowRow {
   std::uint64_t wasted = 0;        // services completed after the client gave up
   std::uint64_t retries = 0;       // failed attempts sent again
   std::uint32_t servers_down = 0;  // servers down at the window's end
+  std::uint32_t members = 0;       // servers in the fleet at the window's end
+  std::uint32_t healthy = 0;       // of which in rotation (ServerStatus::in_rotation)
+  double imbalance = kNoValue;     // utilization_max / utilization_mean
   [[nodiscard]] double error_rate() const {
     const auto done = completed + failed;
     return done == 0 ? 0.0 : static_cast<double>(failed) / static_cast<double>(done);
@@ -55,6 +58,36 @@ struct RecorderSetup {
   std::vector<ServerInfo> servers;
   std::uint64_t user_population = 1;
   std::ostream* servers_csv = nullptr;  // per-server rows are streamed here (header included)
+  IncidentConfig incident;              // start_ns < 0: no incident metrics
+};
+
+// One server's first failure after the incident started: the cascade, in order.
+struct CascadeStep {
+  SimTime time = 0;
+  std::uint32_t server = 0;
+  std::string cause;  // crash, killed, unhealthy (failed health checks), ejected
+};
+
+// summary.json's incident section (DESIGN.md "Outputs"). Times in ns from the run start; -1 =
+// did not happen.
+struct IncidentSummary {
+  SimTime start = -1;
+  SimTime detected = -1;   // the first alert firing at or after the start
+  SimTime mitigated = -1;  // the first mitigation action at or after the start
+  SimTime recovered = -1;  // start of the window after the last one above the recovery threshold
+  bool degraded = false;   // some window after the start was above the recovery threshold
+  double recovery_error_rate = 0.0;
+  double peak_error_rate = 0.0;  // worst window after the start
+  SimTime peak_at = -1;
+  std::uint64_t offered = 0, failed = 0;  // requests that arrived in [start, end of incident)
+  std::uint64_t users_active = 0, users_affected = 0;  // in [start, end of incident)
+  std::uint32_t servers_crashed = 0, crashes = 0;      // overload crashes (distinct, events)
+  std::uint32_t servers_killed = 0;                    // by actions (kill, restart stops)
+  std::uint32_t servers_ejected = 0, ejections = 0;
+  std::uint32_t alerts_fired = 0;
+  double max_fleet_down_fraction = 0.0;  // most of the fleet out of rotation at once
+  SimTime max_fleet_down_at = -1;
+  std::vector<CascadeStep> cascade;
 };
 
 struct Totals {
@@ -81,8 +114,15 @@ class Recorder final : public Observer {
   void on_log(SimTime now, std::string_view kind, std::string_view subject,
               std::string_view detail) override;
   void on_retry(SimTime now) override;
-  void on_server_down(SimTime now, std::uint32_t server) override;
+  void on_server_down(SimTime now, std::uint32_t server, DownCause cause) override;
   void on_server_up(SimTime now, std::uint32_t server) override;
+  void on_server_join(SimTime now, std::uint32_t server) override;
+  void on_server_leave(SimTime now, std::uint32_t server) override;
+  void on_server_status(SimTime now, std::uint32_t server, const ServerStatus& status) override;
+  void on_action(SimTime now, std::string_view kind, bool change, bool mitigation,
+                 bool from_alert) override;
+  void on_alert(SimTime now, std::string_view name, bool firing) override;
+  bool on_window_end(SimTime now, WindowMetrics& out) override;
 
   // Closes every window up to the end of the run. Call once after Simulation::run().
   void finish();
@@ -93,14 +133,24 @@ class Recorder final : public Observer {
   [[nodiscard]] const LatencyHistogram& latency() const { return latency_; }
   [[nodiscard]] const LatencyHistogram& wait() const { return wait_; }
   [[nodiscard]] const RecorderSetup& setup() const { return setup_; }
+  // After finish(); nullptr when the run has no incident (setup.incident.start_ns < 0).
+  [[nodiscard]] const IncidentSummary* incident() const {
+    return setup_.incident.start_ns >= 0 ? &incident_ : nullptr;
+  }
 
  private:
   struct ServerTrack {
     std::int32_t busy = 0;
     std::int64_t queued = 0;
     SimTime last_change = 0;
+    bool member = false;
+    ServerStatus status;
+    bool failed_in_incident = false;  // already in the cascade
+    bool crashed = false, killed = false, ejected = false;
     // Current window.
     double busy_area = 0.0, queue_area = 0.0;  // worker-ns, request-ns
+    double member_area = 0.0;                  // ns in the fleet (or still busy after leaving)
+    double measured_member_area = 0.0;
     std::int64_t queue_max = 0;
     std::uint64_t arrivals = 0, completed = 0;
     // Measured period.
@@ -125,7 +175,16 @@ class Recorder final : public Observer {
   std::vector<std::uint64_t> active_bits_, affected_bits_;
   Totals totals_;
   std::uint32_t servers_down_ = 0;
+  std::uint32_t members_ = 0;
+  std::uint32_t in_rotation_ = 0;
   bool finished_ = false;
+  // Incident window: per user, the first window index (from the incident start's window) with an
+  // arrival / a failure at or after the start; UINT32_MAX = none.
+  std::vector<std::uint32_t> incident_first_arrival_, incident_first_failure_;
+  std::vector<std::uint64_t> incident_offered_, incident_failed_;  // per window from the start
+  IncidentSummary incident_;
+  void incident_status(SimTime now, std::uint32_t server, const ServerStatus& before);
+  void finish_incident();
 };
 
 }  // namespace lbsim

@@ -32,6 +32,81 @@ std::string sibling_name(const fs::path& target, const char* tag) {
   return name;
 }
 
+nlohmann::ordered_json seconds_or_null(SimTime t) {
+  if (t < 0) return nullptr;
+  return to_seconds(t);
+}
+
+nlohmann::ordered_json since_or_null(SimTime t, SimTime start) {
+  if (t < 0) return nullptr;
+  return to_seconds(t - start);
+}
+
+// summary.json's incident section; null without an incident start.
+nlohmann::ordered_json make_incident(const SimulationConfig& config, const Recorder& recorder) {
+  const IncidentSummary* incident = recorder.incident();
+  if (incident == nullptr) return nullptr;
+  const SimTime start = incident->start;
+  nlohmann::ordered_json cascade = nlohmann::ordered_json::array();
+  for (const CascadeStep& step : incident->cascade) {
+    cascade.push_back({{"t_s", to_seconds(step.time)},
+                       {"server", recorder.setup().servers[step.server].name},
+                       {"cause", step.cause}});
+  }
+  nlohmann::ordered_json budget = nullptr;
+  const IncidentConfig& slo = config.incident;
+  if (slo.slo > 0.0) {
+    // The budget of a whole SLO period at the run's mean offered rate; the incident's failures
+    // spend it.
+    const double rate =
+        ratio(static_cast<double>(recorder.totals().offered), to_seconds(config.duration_ns));
+    const double allowed = (1.0 - slo.slo) * rate * to_seconds(slo.slo_period_ns);
+    budget = {{"slo", slo.slo},
+              {"period_s", to_seconds(slo.slo_period_ns)},
+              {"allowed_failures", allowed},
+              {"failed", incident->failed},
+              {"burned_fraction",
+               number_or_null(allowed > 0.0 ? static_cast<double>(incident->failed) / allowed
+                                            : kNoValue)}};
+  }
+  const SimTime end =
+      incident->recovered >= 0 ? incident->recovered : config.warmup_ns + config.duration_ns;
+  return {
+      {"start_s", to_seconds(start)},
+      {"end_s", to_seconds(end)},
+      {"detected_s", seconds_or_null(incident->detected)},
+      {"mitigated_s", seconds_or_null(incident->mitigated)},
+      {"recovered_s", seconds_or_null(incident->recovered)},
+      {"time_to_detect_s", since_or_null(incident->detected, start)},
+      {"time_to_mitigate_s", since_or_null(incident->mitigated, start)},
+      {"time_to_recover_s", since_or_null(incident->recovered, start)},
+      {"degraded", incident->degraded},
+      {"recovery_error_rate", incident->recovery_error_rate},
+      {"peak_error_rate", incident->peak_error_rate},
+      {"peak_at_s", seconds_or_null(incident->peak_at)},
+      {"requests",
+       {{"offered", incident->offered},
+        {"failed", incident->failed},
+        {"error_rate",
+         ratio(static_cast<double>(incident->failed), static_cast<double>(incident->offered))}}},
+      {"users",
+       {{"active", incident->users_active},
+        {"affected", incident->users_affected},
+        {"affected_fraction", ratio(static_cast<double>(incident->users_affected),
+                                    static_cast<double>(incident->users_active))}}},
+      {"error_budget", budget},
+      {"alerts_fired", incident->alerts_fired},
+      {"servers_crashed", incident->servers_crashed},
+      {"crashes", incident->crashes},
+      {"servers_killed", incident->servers_killed},
+      {"servers_ejected", incident->servers_ejected},
+      {"ejections", incident->ejections},
+      {"max_fleet_down_fraction", incident->max_fleet_down_fraction},
+      {"max_fleet_down_at_s", seconds_or_null(incident->max_fleet_down_at)},
+      {"cascade", cascade},
+  };
+}
+
 }  // namespace
 
 nlohmann::ordered_json make_summary(const SimulationConfig& config, const Recorder& recorder,
@@ -108,6 +183,12 @@ nlohmann::ordered_json make_summary(const SimulationConfig& config, const Record
       {"utilization",
        {{"mean", util_mean}, {"max", util_max}, {"imbalance", ratio(util_max, util_mean)}}},
   };
+  if (config.clock.set) {
+    doc["clock"] = {{"start_epoch_s", config.clock.start_epoch_s},
+                    {"zone", config.clock.zone},
+                    {"offset_minutes", config.clock.offset_minutes}};
+  }
+  doc["incident"] = make_incident(config, recorder);
   doc["engine"] = {
       {"events", stats.events},
       {"requests", stats.arrivals},
@@ -123,7 +204,7 @@ void write_timeseries_csv(std::ostream& out, const Recorder& recorder) {
   for (int k = 1; k < kErrorKindCount; ++k)
     out << ',' << error_kind_name(static_cast<ErrorKind>(k));
   out << ",mean_s,p50_s,p90_s,p99_s,utilization_mean,utilization_max,queue_total_mean,wasted,"
-         "retries,servers_down\n";
+         "retries,servers_down,members,healthy,imbalance\n";
   const SimTime warmup = recorder.setup().warmup_ns;
   for (const WindowRow& row : recorder.windows()) {
     out << format_number(to_seconds(row.start)) << ',' << (row.start < warmup ? 1 : 0) << ','
@@ -134,7 +215,8 @@ void write_timeseries_csv(std::ostream& out, const Recorder& recorder) {
         << format_number(row.p90_s) << ',' << format_number(row.p99_s) << ','
         << format_number(row.utilization_mean) << ',' << format_number(row.utilization_max) << ','
         << format_number(row.queue_total_mean) << ',' << row.wasted << ',' << row.retries << ','
-        << row.servers_down << '\n';
+        << row.servers_down << ',' << row.members << ',' << row.healthy << ','
+        << format_number(row.imbalance) << '\n';
   }
 }
 

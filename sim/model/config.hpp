@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -120,6 +121,7 @@ struct HealthCheckConfig {
   int fall = 3;
   bool out_of_band = false;
   double probe_demand_s = 0.001;
+  bool operator==(const HealthCheckConfig&) const = default;
 };
 
 // Passive outlier detection (Envoy outlier_detection): `consecutive_errors` failed attempts in a
@@ -134,6 +136,7 @@ struct OutlierConfig {
   SimTime base_ejection_ns = 30 * kSecond;
   SimTime max_ejection_ns = 300 * kSecond;
   double max_ejection_fraction = 0.1;
+  bool operator==(const OutlierConfig&) const = default;
 };
 
 // Circuit breakers, per balancer instance (Envoy: per cluster and worker, no coordination).
@@ -142,6 +145,7 @@ struct CircuitBreakerConfig {
   std::int64_t max_requests = -1;  // attempts in flight through the instance
   std::int64_t max_pending = -1;   // requests waiting in the balancer-side queue
   std::int64_t max_retries = -1;   // retries in progress (a retry over it is not made)
+  bool operator==(const CircuitBreakerConfig&) const = default;
 };
 
 struct BalancerConfig {
@@ -199,8 +203,119 @@ struct ServerGroupConfig {
   // Concurrent requests each balancer instance may have on one server of this group (HAProxy
   // maxconn); 0 = unlimited. Beyond it requests wait in the balancer's queue.
   std::uint32_t max_connections = 0;
-  SimTime join_at_ns = 0;  // the group joins the fleet at this time (scale-out); 0 = from start
+  SimTime join_at_ns = 0;  // the group joins the fleet at this time (scale-out); 0 = from start;
+                           // kTimeNever = only when a timeline action adds it (add_servers)
+  int first_index = 0;     // servers are named "<group>-<first_index + i>" (added servers
+                           // continue their group's numbering)
   OverloadConfig overload;
+};
+
+// ---- timeline and alerts -----------------------------------------------------------------------
+
+enum class ActionKind : std::uint8_t {
+  kNote,                 // free text in the incident log
+  kSetWeight,            // servers' configured weight
+  kSetSpeed,             // servers' speed (a degraded or upgraded machine); not configuration
+  kSetStrategy,          // the balancing strategy and its options, on every instance
+  kSetHealthCheck,       // replaces balancer.health_check (or turns checks off)
+  kSetOutlierDetection,  // replaces balancer.outlier_detection (or turns it off)
+  kSetCircuitBreakers,   // replaces balancer.circuit_breakers
+  kSetPanicThreshold,
+  kKill,           // servers go down (everything in them lost) until started again
+  kStart,          // down servers come back (cold start applies)
+  kRestart,        // optional drain, stop, `down` later start again
+  kPhasedRestart,  // restart in batches of `batch`, one batch every `every`
+  kAddServers,     // new servers join (clones of a group), or removed ones rejoin
+  kRemoveServers,  // servers leave the fleet; they finish what they hold
+  kTraffic,        // the offered rate moves to a new level (step or ramp), optionally for a while
+  kRollback,       // the balancer configuration as it was just before a named action
+};
+
+// Which servers an action acts on: explicit servers, or the servers of a group (resolved when
+// the action runs, so servers added meanwhile are included).
+struct ServerTarget {
+  std::vector<std::uint32_t> servers;  // server indices
+  std::string group;                   // non-empty: every server of this group
+  [[nodiscard]] bool empty() const { return servers.empty() && group.empty(); }
+};
+
+struct ActionConfig {
+  ActionKind kind = ActionKind::kNote;
+  SimTime at_ns = 0;        // timeline: when, from the start of the run; alert: delay after firing
+  std::string name;         // optional label (a rollback names one); unique in the timeline
+  bool mitigation = false;  // counts as mitigation in the incident metrics (rollback always does)
+  ServerTarget target;
+  std::string text;      // note text; for others an optional comment logged with the action
+  double value = 0.0;    // weight, speed, panic threshold; traffic: the target rate per second
+  std::string strategy;  // kSetStrategy
+  StrategyOptions options;
+  HealthCheckConfig health_check;  // enabled == false: checks off
+  OutlierConfig outlier;           // enabled == false: detection off
+  CircuitBreakerConfig circuit_breakers;
+  // kRestart / kPhasedRestart: the server is drained (no new requests) for drain_ns, stopped
+  // (what it still holds is lost), and started again down_ns later.
+  SimTime drain_ns = 0;
+  SimTime down_ns = -1;  // < 0: the server group's overload restart time
+  int batch = 1;         // kPhasedRestart: servers per batch, in the target's order
+  SimTime every_ns = 0;  // kPhasedRestart: between batch starts
+  SimTime ramp_ns = 0;   // kTraffic: 0 = a step
+  SimTime hold_ns = 0;   // kTraffic: > 0 = back to the previous rate this long after the ramp
+  std::uint32_t clone_group = UINT32_MAX;  // kAddServers with a count: the group of new servers
+  std::string rollback_to;                 // kRollback: the named action
+};
+
+// The name of an action kind, as written in scenario files and in events.csv.
+[[nodiscard]] std::string_view action_kind_name(ActionKind kind);
+
+// Windowed metrics alert rules can watch (values as in timeseries.csv, for the window that
+// just closed).
+enum class AlertMetric : std::uint8_t {
+  kErrorRate,    // failed / (completed + failed), by end time
+  kLatencyMean,  // seconds, completed requests
+  kLatencyP50,
+  kLatencyP90,
+  kLatencyP99,
+  kUtilizationMean,  // over member servers
+  kUtilizationMax,   // the busiest server
+  kImbalance,        // max / mean utilisation
+  kHealthyServers,   // members in rotation (up, passing checks, not ejected, not drained), at
+                     // the window's end
+  kHealthyFraction,  // healthy servers / members
+  kServersDown,      // crashed or killed, at the window's end
+  kOfferedRate,      // arrivals per second
+  kRetryRate,        // retries per second
+  kQueueTotal,       // time-averaged requests queued at servers, fleet total
+};
+[[nodiscard]] std::string_view alert_metric_name(AlertMetric metric);
+
+// Fires when the metric is above (or below) the threshold in every window for at least for_ns
+// (for_ns = 0: the first such window); resolves at the first window where it is not.
+struct AlertRule {
+  std::string name;
+  AlertMetric metric = AlertMetric::kErrorRate;
+  bool above = true;
+  double threshold = 0.0;
+  SimTime for_ns = 0;
+  std::vector<ActionConfig> on_fire;  // at_ns = delay after firing; run at every firing
+};
+
+// What summary.json's incident section measures against (the model ignores it).
+struct IncidentConfig {
+  SimTime start_ns = -1;  // the incident's start; -1 = none (no incident metrics). The loader
+                          // sets it, unless given, to the first timeline action that changes
+                          // something (anything but a note)
+  double slo = -1.0;      // availability objective in (0, 1), e.g. 0.999; -1 = none
+  SimTime slo_period_ns = 30 * 24 * kHour;
+  double recovery_error_rate = -1.0;  // recovered below this; -1 = 1 - slo, or 1% without one
+};
+
+// The scenario's wall clock: t = 0 of the run is start_epoch_s (seconds since 1970-01-01 UTC);
+// clock times in the file are in a zone offset_minutes east of UTC.
+struct ScenarioClock {
+  bool set = false;
+  std::int64_t start_epoch_s = 0;
+  std::int32_t offset_minutes = 0;
+  std::string zone;  // as written ("UTC", "EST", "+05:30")
 };
 
 struct SimulationConfig {
@@ -213,7 +328,11 @@ struct SimulationConfig {
   WorkloadConfig workload;
   ClientConfig client;
   BalancerConfig balancer;
-  std::vector<ServerGroupConfig> servers;
+  std::vector<ServerGroupConfig> servers;  // groups added by add_servers come last
+  std::vector<ActionConfig> timeline;      // sorted by at_ns (ties: as written)
+  std::vector<AlertRule> alerts;
+  IncidentConfig incident;
+  ScenarioClock clock;
 };
 
 }  // namespace lbsim

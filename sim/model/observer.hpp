@@ -61,6 +61,35 @@ struct RequestOutcome {
   std::uint32_t instance = 0;  // the balancer instance it went through
 };
 
+// Why a server went down.
+enum class DownCause : std::uint8_t {
+  kCrash,  // overload (crash_queue)
+  kKill,   // a timeline action: kill, or the stop of a restart
+};
+
+// A server's standing in the fleet. In rotation = member && up && passing && !ejected &&
+// !drained (while the balancer panics it routes to members that are not in rotation too).
+struct ServerStatus {
+  bool member = false;   // joined and not removed
+  bool up = true;        // not crashed or killed
+  bool passing = true;   // not failing its active health checks
+  bool ejected = false;  // by outlier detection
+  bool drained = false;  // taken out of rotation for a restart
+  [[nodiscard]] bool in_rotation() const { return member && up && passing && !ejected && !drained; }
+  bool operator==(const ServerStatus&) const = default;
+};
+
+// The window that just closed, as measured by the observer (alerts evaluate these). NaN = no
+// data (no completed request: no latency; no member server: no utilisation).
+struct WindowMetrics {
+  SimTime start = 0, end = 0;
+  double error_rate = 0.0;
+  double latency_mean_s = 0.0, p50_s = 0.0, p90_s = 0.0, p99_s = 0.0;
+  double utilization_mean = 0.0, utilization_max = 0.0, imbalance = 0.0;
+  double healthy_servers = 0.0, healthy_fraction = 0.0, servers_down = 0.0;
+  double offered_per_s = 0.0, retries_per_s = 0.0, queue_total = 0.0;
+};
+
 class Observer {
  public:
   virtual ~Observer() = default;
@@ -79,9 +108,26 @@ class Observer {
   virtual void on_retry(SimTime /*now*/) {}
   // A server joined the fleet (servers not present from the start: join_at).
   virtual void on_server_join(SimTime /*now*/, std::uint32_t /*server*/) {}
+  // A server left the fleet (remove_servers); it still finishes what it holds.
+  virtual void on_server_leave(SimTime /*now*/, std::uint32_t /*server*/) {}
   // A server crashed (or was killed), or came back after a restart.
-  virtual void on_server_down(SimTime /*now*/, std::uint32_t /*server*/) {}
+  virtual void on_server_down(SimTime /*now*/, std::uint32_t /*server*/, DownCause /*cause*/) {}
   virtual void on_server_up(SimTime /*now*/, std::uint32_t /*server*/) {}
+  // A server's standing changed (any field of ServerStatus); `status` is the new one. Also
+  // called once per server at the start of the run.
+  virtual void on_server_status(SimTime /*now*/, std::uint32_t /*server*/,
+                                const ServerStatus& /*status*/) {}
+  // A timeline or alert action ran. `change`: it changes the system (everything but a note);
+  // `mitigation`: a rollback, or an action marked as mitigation; `from_alert`: triggered by an
+  // alert rather than dated in the timeline.
+  virtual void on_action(SimTime /*now*/, std::string_view /*kind*/, bool /*change*/,
+                         bool /*mitigation*/, bool /*from_alert*/) {}
+  // An alert rule started or stopped firing.
+  virtual void on_alert(SimTime /*now*/, std::string_view /*name*/, bool /*firing*/) {}
+  // The model's window boundary `now` (a multiple of the window): close the window that ends
+  // here and describe it. Only called when alert rules exist; returning false (an observer that
+  // does not measure windows) makes the run fail, as its alerts could never fire.
+  virtual bool on_window_end(SimTime /*now*/, WindowMetrics& /*out*/) { return false; }
   // A server finished a unit of work (counted even if its client had given up: wasted work).
   virtual void on_service_done(SimTime /*now*/, std::uint32_t /*server*/, bool /*client_waiting*/) {
   }

@@ -72,6 +72,7 @@ Simulation::Simulation(SimulationConfig config)
       throw std::invalid_argument("server group '" + group.group + "' has invalid parameters");
     }
     const bool present = group.join_at_ns == 0;
+    if (group.first_index < 0) throw std::invalid_argument("server group first_index < 0");
     for (int i = 0; i < group.count; ++i) {
       Server server;
       server.workers = group.workers;
@@ -82,8 +83,8 @@ Simulation::Simulation(SimulationConfig config)
       server.overload =
           o.knee > 0 || o.crash_queue >= 0 || o.cold_start_ns > 0 || o.queue_timeout_ns > 0;
       servers_.push_back(std::move(server));
-      server_info_.push_back({group.group + "-" + std::to_string(i), group.group, group.workers,
-                              group.speed, group.join_at_ns});
+      server_info_.push_back({group.group + "-" + std::to_string(group.first_index + i),
+                              group.group, group.workers, group.speed, group.join_at_ns});
       server_names_.push_back(server_info_.back().name);
       server_group_.push_back(group_index);
       base_weights_.push_back(group.weight);
@@ -104,6 +105,9 @@ Simulation::Simulation(SimulationConfig config)
   }
   const auto server_count = static_cast<std::uint32_t>(servers_.size());
   check_failed_.assign(server_count, 0);
+  drained_.assign(server_count, 0);
+  reported_status_.assign(server_count, ServerStatus{});
+  alert_states_.assign(config_.alerts.size(), AlertState{});
   ejected_.assign(server_count, 0);
   check_streak_.assign(server_count, 0);
   consecutive_errors_.assign(server_count, 0);
@@ -149,7 +153,23 @@ Simulation::Simulation(SimulationConfig config)
   arrival_lane_ = events_.add_lane();
   if (config_.client.timeout_ns > 0) timeout_lane_ = events_.add_lane();
   if (config_.client.deadline_ns > 0) deadline_lane_ = events_.add_lane();
-  if (balancer.health_check.enabled) probe_lane_ = events_.add_lane();
+  // Health checks may also be turned on by a timeline or alert action.
+  bool checks_possible = balancer.health_check.enabled;
+  const auto sets_checks = [](const ActionConfig& action) {
+    return action.kind == ActionKind::kSetHealthCheck || action.kind == ActionKind::kRollback;
+  };
+  for (const ActionConfig& action : config_.timeline) {
+    checks_possible = checks_possible || sets_checks(action);
+  }
+  for (const AlertRule& rule : config_.alerts) {
+    for (const ActionConfig& action : rule.on_fire) {
+      checks_possible = checks_possible || sets_checks(action);
+    }
+  }
+  if (checks_possible) {
+    probe_lane_ = events_.add_lane();
+    probe_lane_ready_ = true;
+  }
   retry_rng_ = Rng(config_.seed, config_.replication, StreamPurpose::kRetryJitter, 0);
   if (any_max_connections_) lb_queue_lane_ = events_.add_lane();
   if (connection_mode_ && balancer.connection_lifetime_ns > 0) {
@@ -222,7 +242,10 @@ void Simulation::schedule_next_arrival() {
   if (pending_arrival_.time < end_time()) {
     // Arrival times never decrease, so the single pending arrival lives in a FIFO lane: O(1)
     // instead of a heap insertion for half of all events.
-    events_.schedule_in_lane(arrival_lane_, pending_arrival_.time, kArrival, 0, 0);
+    // After a traffic change retimed an arrival earlier than one already in the lane, the
+    // lane's order would break: such an arrival goes to the heap.
+    events_.schedule_preferring_lane(arrival_lane_, pending_arrival_.time, kArrival, 0,
+                                     arrival_epoch_);
   }
 }
 
@@ -254,6 +277,13 @@ RunStats Simulation::run() {
   if (global_view_ && config_.balancer.view_refresh_ns > 0) {
     events_.schedule(0, kViewRefresh, 0, 0);
   }
+  for (std::uint32_t s = 0; s < servers_.size(); ++s) report_status(0, s);
+  // Timeline actions are scheduled after the actions tests registered (ties run in that order).
+  for (std::uint32_t i = 0; i < config_.timeline.size(); ++i) {
+    actions_.emplace_back(config_.timeline[i].at_ns, [i](Simulation& simulation, SimTime) {
+      simulation.run_action(simulation.config_.timeline[i]);
+    });
+  }
   for (std::uint32_t i = 0; i < actions_.size(); ++i) {
     if (actions_[i].first < end) events_.schedule(actions_[i].first, kAction, i, 0);
   }
@@ -261,13 +291,18 @@ RunStats Simulation::run() {
     // Each server's checks start at a random phase of the interval, as independent checkers do.
     const auto interval = static_cast<double>(config_.balancer.health_check.interval_ns);
     for (std::uint32_t s = 0; s < servers_.size(); ++s) {
-      events_.schedule(static_cast<SimTime>(interval * health_rng_.uniform01()), kProbeSend, s, 0);
+      events_.schedule(static_cast<SimTime>(interval * health_rng_.uniform01()), kProbeSend, s,
+                       health_epoch_);
     }
   }
   if (config_.balancer.outlier.enabled) {
-    events_.schedule(config_.balancer.outlier.interval_ns, kOutlierTick, 0, 0);
+    events_.schedule(config_.balancer.outlier.interval_ns, kOutlierTick, 0, outlier_epoch_);
+  }
+  if (!config_.alerts.empty() && config_.window_ns < end) {
+    events_.schedule(config_.window_ns, kWindowEnd, 0, 0);
   }
   schedule_next_arrival();
+  running_ = true;
 
   std::uint64_t events = 0;
   std::uint64_t next_progress = progress_every_;
@@ -279,7 +314,7 @@ RunStats Simulation::run() {
     ++events;
     switch (event.kind()) {
       case kArrival:
-        handle_arrival(event.time);
+        if (event.b == arrival_epoch_) handle_arrival(event.time);
         break;
       case kDeparture:
         if (requests_[event.a].generation == event.b) handle_departure(event.time, event.a);
@@ -318,7 +353,7 @@ RunStats Simulation::run() {
         handle_server_restart(event.time, event.a, event.b);
         break;
       case kProbeSend:
-        handle_probe_send(event.time, event.a);
+        if (event.b == health_epoch_) handle_probe_send(event.time, event.a);
         break;
       case kProbeTimeout:
         handle_probe_timeout(event.time, event.a, event.b);
@@ -327,7 +362,10 @@ RunStats Simulation::run() {
         handle_uneject(event.time, event.a, event.b);
         break;
       case kOutlierTick:
-        handle_outlier_tick(event.time);
+        if (event.b == outlier_epoch_) handle_outlier_tick(event.time);
+        break;
+      case kWindowEnd:
+        handle_window_end(event.time);
         break;
       default:
         throw std::logic_error("unknown event kind");
@@ -337,6 +375,7 @@ RunStats Simulation::run() {
       if (progress_) progress_({event.time, end, events, wall_seconds()});
     }
   }
+  running_ = false;
   stats_.events = events;
   stats_.end_time = end;
   stats_.wall_s = wall_seconds();
@@ -837,12 +876,23 @@ void Simulation::crash(SimTime now, std::uint32_t server_index, std::string_view
   ++server.incarnation;
   // Everything the server held is lost: in service (their departure events become stale when
   // the slots are freed) and queued.
-  std::vector<std::uint32_t>& lost = crash_scratch_;
+  // A failure below can crash another server (an ejection drains the balancer's queue onto
+  // it): this crash keeps its own list.
+  std::vector<std::uint32_t> lost;
+  lost.swap(crash_scratch_);
   lost.clear();
   while (!server.queue.empty()) lost.push_back(server.queue.pop_front());
   lost.insert(lost.end(), server.in_service.begin(), server.in_service.end());
   server.in_service.clear();
   server.busy = 0;
+  // The server is down before its lost requests fail, so what their failures set off (an
+  // ejection, a retry elsewhere) follows the crash in the log.
+  server_state_changed(now, server_index);
+  observer_->on_server_down(now, server_index,
+                            why == "server_crash" ? DownCause::kCrash : DownCause::kKill);
+  observer_->on_log(now, why, server_info_[server_index].name,
+                    std::to_string(lost.size()) + " requests lost");
+  report_status(now, server_index);
   for (const std::uint32_t slot : lost) {
     if (requests_[slot].probe) {
       probe_done(now, slot, false);
@@ -856,10 +906,7 @@ void Simulation::crash(SimTime now, std::uint32_t server_index, std::string_view
     release_outstanding(now, slot);
     free_request(slot);
   }
-  server_state_changed(now, server_index);
-  observer_->on_server_down(now, server_index);
-  observer_->on_log(now, why, server_info_[server_index].name,
-                    std::to_string(lost.size()) + " requests lost");
+  lost.swap(crash_scratch_);  // keeps the capacity for the next crash
   if (why == "server_crash") {
     const SimTime restart = config_.servers[server_group_[server_index]].overload.restart_ns;
     events_.schedule(now + restart, kServerRestart, server_index, server.incarnation);
@@ -879,6 +926,7 @@ void Simulation::restart_server_at(SimTime now, std::uint32_t server_index) {
   server.restarted_at = now;
   observer_->on_server_up(now, server_index);
   observer_->on_log(now, "server_restart", server_info_[server_index].name, "serving again");
+  report_status(now, server_index);
 }
 
 void Simulation::kill_server(std::uint32_t server, std::string_view kind) {
@@ -943,8 +991,10 @@ void Simulation::recompute_availability(SimTime now) {
   std::uint32_t members = 0;
   std::uint32_t healthy = 0;
   for (std::uint32_t s = 0; s < servers_.size(); ++s) {
-    members += member_[s];
-    healthy += (member_[s] != 0 && check_failed_[s] == 0 && ejected_[s] == 0) ? 1 : 0;
+    // A drained server is out of the balancer's host set, for the panic rule too.
+    const bool counted = member_[s] != 0 && drained_[s] == 0;
+    members += counted ? 1 : 0;
+    healthy += (counted && check_failed_[s] == 0 && ejected_[s] == 0) ? 1 : 0;
   }
   // Envoy's panic mode: below the threshold, route to every member as if all were healthy
   // (better to overload the healthy than to refuse everything when health checks mislead).
@@ -960,7 +1010,8 @@ void Simulation::recompute_availability(SimTime now) {
   bool changed = false;
   available_count_ = 0;
   for (std::uint32_t s = 0; s < servers_.size(); ++s) {
-    const bool routable = member_[s] != 0 && (panic || (check_failed_[s] == 0 && ejected_[s] == 0));
+    const bool routable = member_[s] != 0 && drained_[s] == 0 &&
+                          (panic || (check_failed_[s] == 0 && ejected_[s] == 0));
     const std::uint8_t value = routable ? 1 : 0;
     changed = changed || value != available_[s];
     available_[s] = value;
@@ -968,6 +1019,7 @@ void Simulation::recompute_availability(SimTime now) {
     if (any_max_connections_) {
       for (std::uint32_t i = 0; i < instances_.size(); ++i) recompute_eligibility(i, s);
     }
+    report_status(now, s);
   }
   if (changed) notify_fleet_change();
   if (changed && any_max_connections_) {
@@ -981,7 +1033,7 @@ void Simulation::recompute_availability(SimTime now) {
 
 void Simulation::handle_probe_send(SimTime now, std::uint32_t server_index) {
   const HealthCheckConfig& check = config_.balancer.health_check;
-  events_.schedule(now + check.interval_ns, kProbeSend, server_index, 0);
+  events_.schedule(now + check.interval_ns, kProbeSend, server_index, health_epoch_);
   if (member_[server_index] == 0) return;  // not in the fleet yet
   Server& server = servers_[server_index];
   if (!server.up) {
@@ -1006,8 +1058,8 @@ void Simulation::handle_probe_send(SimTime now, std::uint32_t server_index) {
   probe.counted = false;
   probe.probe = true;
   probe.stage = Stage::kAtServer;
-  events_.schedule_in_lane(probe_lane_, now + check.timeout_ns, kProbeTimeout, slot,
-                           probe.generation);
+  events_.schedule_preferring_lane(probe_lane_, now + check.timeout_ns, kProbeTimeout, slot,
+                                   probe.generation);
   if (server.busy < server.workers) {
     start_service(now, server_index, slot);
   } else if (server.queue_limit == kUnlimitedQueue ||
@@ -1105,29 +1157,34 @@ void Simulation::handle_outlier_tick(SimTime now) {
       --ejections_[s];
     }
   }
-  events_.schedule(now + outlier.interval_ns, kOutlierTick, 0, 0);
+  events_.schedule(now + outlier.interval_ns, kOutlierTick, 0, outlier_epoch_);
 }
 
 void Simulation::handle_group_join(SimTime now, std::uint32_t group) {
-  const SlowStartConfig& slow_start = config_.balancer.slow_start;
   std::uint32_t joined = 0;
   for (std::uint32_t s = 0; s < servers_.size(); ++s) {
-    if (server_group_[s] != group || available_[s] != 0) continue;
-    joined_at_[s] = now;
-    member_[s] = 1;
-    observer_->on_server_join(now, s);
-    if (slow_start.mode != SlowStartMode::kOff) {
-      ++ramping_;
-      refresh_effective_weight(s, now);
-    }
+    if (server_group_[s] != group || member_[s] != 0) continue;
+    join_server(now, s);
     ++joined;
   }
   recompute_availability(now);
   observer_->on_log(now, "servers_join", config_.servers[group].group,
                     std::to_string(joined) + " servers join the fleet");
-  if (slow_start.mode != SlowStartMode::kOff && joined > 0 && !slow_start_ticking_) {
-    slow_start_ticking_ = true;
-    events_.schedule(now + slow_start.update_ns, kSlowStartTick, 0, 0);
+}
+
+// Membership only; the caller recomputes availability once for all the servers it adds.
+void Simulation::join_server(SimTime now, std::uint32_t server) {
+  const SlowStartConfig& slow_start = config_.balancer.slow_start;
+  joined_at_[server] = now;
+  member_[server] = 1;
+  observer_->on_server_join(now, server);
+  if (slow_start.mode != SlowStartMode::kOff) {
+    ++ramping_;
+    refresh_effective_weight(server, now);
+    if (!slow_start_ticking_) {
+      slow_start_ticking_ = true;
+      events_.schedule(now + slow_start.update_ns, kSlowStartTick, 0, 0);
+    }
   }
 }
 
@@ -1179,9 +1236,14 @@ void Simulation::handle_slow_start_tick(SimTime now) {
 }
 
 void Simulation::schedule_action(SimTime at, std::function<void(Simulation&, SimTime)> action) {
-  if (ran_) throw std::logic_error("schedule_action after run()");
-  if (at < 0) throw std::invalid_argument("schedule_action: negative time");
+  if (ran_ && !running_) throw std::logic_error("schedule_action after run()");
+  if (at < (running_ ? events_.now() : 0)) {
+    throw std::invalid_argument("schedule_action: time in the past");
+  }
   actions_.emplace_back(at, std::move(action));
+  if (running_ && at < end_time()) {
+    events_.schedule(at, kAction, static_cast<std::uint32_t>(actions_.size() - 1), 0);
+  }
 }
 
 void Simulation::set_weight(std::uint32_t server, double weight) {

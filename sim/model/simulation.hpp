@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/core/distributions.hpp"
@@ -61,10 +63,15 @@ class Simulation {
   // Runs from time 0 to warmup + duration. Call once.
   RunStats run();
 
-  // Runs `action` at simulated time `at` (>= 0), in order with the other events (ties: in the
-  // order scheduled). Call before run(). The mechanism behind timeline actions; tests use it to
-  // change the fleet mid-run.
+  // Runs `action` at simulated time `at`, in order with the other events (ties: in the order
+  // scheduled). Before run(): at >= 0; from inside the run (an action scheduling a later step):
+  // at >= now. The mechanism behind timeline and alert actions; tests use it to change the
+  // fleet mid-run.
   void schedule_action(SimTime at, std::function<void(Simulation&, SimTime)> action);
+  // Runs one timeline action now, as the timeline would (logged in the incident log; a named
+  // action first records the balancer configuration for a later rollback).
+  void run_action(const ActionConfig& action, bool from_alert = false,
+                  std::string_view trigger = {});
 
   // Changes a server's configured weight now (its effective weight also reflects slow start).
   // Strategies see it at their next pick, with their own semantics (Envoy EDF applies it when
@@ -76,6 +83,35 @@ class Simulation {
   // Brings a down server back now (cold start applies). No effect on a server that is up.
   void restart_server(std::uint32_t server);
   [[nodiscard]] bool server_up(std::uint32_t server) const { return servers_[server].up; }
+  [[nodiscard]] ServerStatus server_status(std::uint32_t server) const;
+
+  // Runtime configuration changes (timeline actions use these). Each takes effect now; each
+  // throws std::invalid_argument on a value the loader should have rejected.
+  // Replaces every instance's strategy with a fresh one (its state starts over, seeing the
+  // current load and membership).
+  void set_strategy(const std::string& name, const StrategyOptions& options);
+  // New health-check settings: each server's checks restart at a random phase of the new
+  // interval; pass/fail standing is kept. enabled == false: checks stop and every server passes.
+  void set_health_check(const HealthCheckConfig& check);
+  // New outlier-detection settings for later ejections; enabled == false also ends every
+  // ejection now.
+  void set_outlier_detection(const OutlierConfig& outlier);
+  void set_circuit_breakers(const CircuitBreakerConfig& breakers);
+  void set_panic_threshold(double threshold);
+  // Service started from now on takes demand / speed.
+  void set_speed(std::uint32_t server, double speed);
+  // A server (re)joins the fleet: slow start applies as to any joining server. No effect on a
+  // member.
+  void add_server(std::uint32_t server);
+  // A server leaves the fleet: it gets no new requests and finishes what it holds. No effect on
+  // a non-member.
+  void remove_server(std::uint32_t server);
+  // Drained: out of rotation (no new requests) while it stays a member; for restarts.
+  void set_drained(std::uint32_t server, bool drained);
+  // The offered rate moves to `target_rate_per_s` now, at once or over `ramp_ns`
+  // (ArrivalSource::retime). Not for traced workloads.
+  void change_traffic(double target_rate_per_s, SimTime ramp_ns);
+  [[nodiscard]] double offered_rate_now() const;
 
   [[nodiscard]] const SimulationConfig& config() const { return config_; }
   [[nodiscard]] const std::vector<ServerInfo>& servers() const { return server_info_; }
@@ -101,7 +137,8 @@ class Simulation {
     kProbeSend,      // a = server: an active health check is due
     kProbeTimeout,   // a = probe slot, b = generation
     kUneject,        // a = server, b = ejection number
-    kOutlierTick,    // the outlier detector's interval
+    kOutlierTick,    // the outlier detector's interval; b = outlier epoch
+    kWindowEnd,      // a window boundary: alerts are evaluated
   };
 
   enum class Stage : std::uint8_t { kNew, kInLbQueue, kAtServer };
@@ -181,6 +218,14 @@ class Simulation {
   void handle_probe_timeout(SimTime now, std::uint32_t slot, std::uint32_t generation);
   void handle_uneject(SimTime now, std::uint32_t server, std::uint32_t ejection);
   void handle_outlier_tick(SimTime now);
+  void handle_window_end(SimTime now);
+  void join_server(SimTime now, std::uint32_t server);
+  void report_status(SimTime now, std::uint32_t server);
+  void restart_sequence(SimTime now, std::uint32_t server, SimTime drain_ns, SimTime down_ns);
+  [[nodiscard]] std::vector<std::uint32_t> resolve_targets(const ServerTarget& target,
+                                                           bool members_only) const;
+  [[nodiscard]] std::string describe_targets(const ServerTarget& target) const;
+  void rollback(SimTime now, const std::string& name, std::string_view trigger);
   void probe_result(SimTime now, std::uint32_t server, bool success);
   void probe_done(SimTime now, std::uint32_t slot, bool success);  // frees the slot
   void outlier_observe(SimTime now, std::uint32_t server, ErrorKind error);
@@ -267,6 +312,7 @@ class Simulation {
   std::uint32_t ejected_count_ = 0;
   Rng health_rng_{0};
   EventQueue::LaneId probe_lane_ = 0;
+  bool probe_lane_ready_ = false;
   std::vector<SimTime> joined_at_;  // kTimeNever until the server joins
   std::uint32_t ramping_ = 0;       // servers still inside their slow-start window
   bool slow_start_ticking_ = false;
@@ -287,6 +333,29 @@ class Simulation {
   std::vector<SimTime> reconnect_at_;
 
   std::vector<std::pair<SimTime, std::function<void(Simulation&, SimTime)>>> actions_;
+  bool running_ = false;
+  // The balancer configuration a rollback restores, recorded just before each named action.
+  struct ConfigSnapshot {
+    std::vector<double> weights;
+    std::string strategy;
+    StrategyOptions options;
+    HealthCheckConfig health_check;
+    OutlierConfig outlier;
+    CircuitBreakerConfig circuit_breakers;
+    double panic_threshold = 0.0;
+  };
+  std::vector<std::pair<std::string, ConfigSnapshot>> snapshots_;
+  struct AlertState {
+    SimTime pending_since = kTimeNever;  // start of the first window of the current run of
+                                         // windows meeting the condition
+    bool firing = false;
+  };
+  std::vector<AlertState> alert_states_;
+  std::vector<std::uint8_t> drained_;
+  std::vector<ServerStatus> reported_status_;
+  std::uint32_t health_epoch_ = 0;   // probe chains of older settings are ignored
+  std::uint32_t outlier_epoch_ = 0;  // so are outlier ticks
+  std::uint32_t arrival_epoch_ = 0;  // and arrivals the traffic was retimed past
 
   SlotPool<Request> requests_;  // attempts and health probes
   SlotPool<Call> calls_;

@@ -108,6 +108,9 @@ struct StrategyInfo {
   // Reads view.outstanding (per-server load) to decide. Only such strategies can use
   // `view: global`; the loader rejects the combination otherwise (it would change nothing).
   bool load_aware = false;
+  // Reads view.weight. Setting weights under a strategy that does not is an error in a scenario
+  // (it would change nothing).
+  bool weighted = false;
 };
 
 // Every registered strategy, in registry order.

@@ -85,6 +85,8 @@ double RateProfile::advance(double from_s, double amount) const {
 ArrivalSource::ArrivalSource(const WorkloadConfig& workload, std::uint64_t seed,
                              std::uint64_t replication)
     : process_(workload.arrivals),
+      base_rate_per_s_(workload.rate_per_s),
+      changes_(workload.profile),
       profile_(workload.rate_per_s, workload.profile),
       constant_rate_(workload.profile.empty()),
       constant_rate_per_s_(workload.rate_per_s),
@@ -103,6 +105,9 @@ Arrival ArrivalSource::next() {
       // inverse cumulative rate.
       const double amount =
           process_ == ArrivalProcess::kPoisson ? -std::log(rng_.uniform_open01()) : 1.0;
+      if (!std::isfinite(now_s_)) return {};  // the rate ran out
+      from_s_ = now_s_;
+      amount_ = amount;
       if (constant_rate_) {
         if (constant_rate_per_s_ <= 0.0) return {};
         now_s_ += amount / constant_rate_per_s_;
@@ -124,6 +129,46 @@ Arrival ArrivalSource::next() {
     }
   }
   return {};
+}
+
+double ArrivalSource::rate_at(SimTime now) const {
+  return profile_.rate_at(to_seconds(now));
+}
+
+Arrival ArrivalSource::retime(SimTime now, RateChange change) {
+  if (process_ == ArrivalProcess::kTrace) {
+    throw std::logic_error("a traced workload plays as recorded; its rate cannot change");
+  }
+  const double now_s = to_seconds(now);
+  // What is left of the pending arrival's unit-rate epoch, under the old rate.
+  const double consumed = from_s_ < now_s ? profile_.integral(from_s_, now_s) : 0.0;
+  const double left = std::max(0.0, amount_ - consumed);
+  // Ramps in progress stop where they are.
+  for (RateChange& old : changes_) {
+    if (old.at_ns <= now && old.at_ns + old.ramp_ns > now) {
+      old.target_rate_per_s = profile_.rate_at(now_s);
+      old.ramp_ns = now - old.at_ns;
+    }
+  }
+  const auto later = std::find_if(changes_.begin(), changes_.end(),
+                                  [&](const RateChange& c) { return c.at_ns > now; });
+  change.at_ns = now;
+  if (later != changes_.end() && change.ramp_ns > later->at_ns - now) {
+    // The next profile point takes over from wherever this ramp has got to.
+    const double start = profile_.rate_at(now_s);
+    const double reached =
+        static_cast<double>(later->at_ns - now) / static_cast<double>(change.ramp_ns);
+    change.target_rate_per_s = start + (change.target_rate_per_s - start) * reached;
+    change.ramp_ns = later->at_ns - now;
+  }
+  changes_.insert(later, change);
+  profile_ = RateProfile(base_rate_per_s_, changes_);
+  constant_rate_ = false;
+  from_s_ = now_s;
+  amount_ = left;
+  now_s_ = profile_.advance(now_s, left);
+  if (!(now_s_ < 9.2e9)) return {};
+  return {from_seconds(now_s_), -1};
 }
 
 UserPicker::UserPicker(const WorkloadConfig& workload, std::uint64_t seed,

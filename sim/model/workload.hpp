@@ -48,9 +48,24 @@ class ArrivalSource {
   // The next arrival after the previous one; time == kTimeNever once arrivals end.
   [[nodiscard]] Arrival next();
 
+  // The offered rate at `now`, per second (Poisson and deterministic arrivals).
+  [[nodiscard]] double rate_at(SimTime now) const;
+  // A timeline traffic change: from `now` the rate moves to `change.target_rate_per_s`, at once
+  // or linearly over change.ramp_ns; a ramp in progress is cut at `now`, and the new ramp is cut
+  // at the next profile point, which then applies as written. The pending arrival (the last one
+  // next() returned, at or after `now`) moves to where the new rate puts it: its unit-rate epoch
+  // is kept and mapped through the new cumulative rate, which is exact for Poisson and
+  // deterministic arrivals (time-change theorem). Returns the moved arrival. Not for traces
+  // (std::logic_error).
+  [[nodiscard]] Arrival retime(SimTime now, RateChange change);
+
  private:
   ArrivalProcess process_;
+  double base_rate_per_s_;
+  std::vector<RateChange> changes_;
   RateProfile profile_;
+  double from_s_ = 0.0;  // the pending arrival is the unit-rate amount_ after from_s_
+  double amount_ = 0.0;
   bool constant_rate_;
   double constant_rate_per_s_;
   double now_s_ = 0.0;

@@ -14,6 +14,7 @@
 
 #include "sim/core/distributions.hpp"
 #include "sim/model/observer.hpp"
+#include "sim/scenario/clock.hpp"
 #include "sim/scenario/csv_reader.hpp"
 #include "sim/scenario/fleet.hpp"
 #include "sim/scenario/trace.hpp"
@@ -1033,7 +1034,9 @@ void check_balancer_against_fleet(const Node& balancer, const StrategyInfo& stra
   std::vector<std::string> names;
   for (const ServerGroupConfig& group : config.servers) {
     any_max_connections = any_max_connections || group.max_connections > 0;
-    for (int i = 0; i < group.count; ++i) names.push_back(group.group + "-" + std::to_string(i));
+    for (int i = 0; i < group.count; ++i) {
+      names.push_back(group.group + "-" + std::to_string(group.first_index + i));
+    }
   }
   if (config.balancer.slow_start.mode != SlowStartMode::kOff) {
     bool any_late = false;
@@ -1082,10 +1085,640 @@ void check_balancer_against_fleet(const Node& balancer, const StrategyInfo& stra
   }
 }
 
+// ---- clock, timeline, alerts, incident ---------------------------------------------------------
+
+ScenarioClock read_clock(const Node& node, const std::string& path) {
+  expect_map(node, path, "a clock like {start: \"2024-05-05 08:00\", zone: UTC}");
+  check_keys(node, path, {"start", "zone"});
+  ScenarioClock clock;
+  clock.set = true;
+  clock.zone = "UTC";
+  if (const Node* zone = node.find("zone")) {
+    const std::string& text = scalar(*zone, child(path, "zone"), "a time zone");
+    std::string error;
+    const auto offset = parse_zone_offset_minutes(text, &error);
+    if (!offset) fail(*zone, child(path, "zone"), error);
+    clock.zone = text;
+    clock.offset_minutes = *offset;
+  }
+  const Node& start = require(node, path, "start");
+  const std::string& text = scalar(start, child(path, "start"), "a date and time");
+  std::string error;
+  const auto local = parse_local_datetime(text, &error);
+  if (!local) fail(start, child(path, "start"), error);
+  clock.start_epoch_s = *local - std::int64_t{clock.offset_minutes} * 60;
+  return clock;
+}
+
+// A point in the run: a duration from its start (`45m`), or a clock time (`08:30`, `2024-05-05
+// 08:30`, `10:15 EST`) on the scenario's clock. Must fall inside the run.
+SimTime read_run_time(const Node& node, const std::string& path, const SimulationConfig& config) {
+  const std::string& text =
+      scalar(node, path, "a time from the start of the run (45m) or a clock time (08:30)");
+  const SimTime end = config.warmup_ns + config.duration_ns;
+  SimTime at = 0;
+  if (looks_like_clock_time(text)) {
+    if (!config.clock.set) {
+      fail(node, path,
+           "a clock time needs the scenario's clock (clock: {start: \"2024-05-05 08:00\", zone: "
+           "UTC}); expected a time from the start of the run like 45m, or a clock; got " +
+               node.describe());
+    }
+    std::string error;
+    const auto time = parse_clock_time(text, &error);
+    if (!time) fail(node, path, error);
+    const std::int64_t seconds =
+        clock_time_to_run_seconds(*time, config.clock.start_epoch_s, config.clock.offset_minutes);
+    if (seconds < 0) {
+      fail(node, path,
+           "expected a time at or after the clock's start (" +
+               format_iso8601(config.clock.start_epoch_s, config.clock.offset_minutes) + "); got " +
+               node.describe());
+    }
+    at = seconds > end / kSecond ? end : seconds * kSecond;  // past the end: reported below
+  } else {
+    at = read_duration(node, path, false);
+  }
+  if (at >= end) {
+    std::string clock_end;
+    if (config.clock.set) {
+      clock_end = ", " + format_iso8601(config.clock.start_epoch_s + end / kSecond,
+                                        config.clock.offset_minutes);
+    }
+    fail(node, path,
+         "expected a time before the end of the run (warmup + duration = " +
+             format_number(seconds_of(end)) + "s" + clock_end + "); got " + node.describe());
+  }
+  return at;
+}
+
+// Where the loader keeps what it needs to check actions against each other.
+struct TimelineContext {
+  SimulationConfig* config = nullptr;
+  std::map<std::string, std::uint32_t, std::less<>> server_index;  // name -> index
+  std::map<std::string, int, std::less<>> next_index;              // group -> next server number
+  std::vector<std::string> server_names;
+  std::vector<const StrategyInfo*> strategies;  // every strategy the run can use
+  bool any_max_connections = false;
+  struct Located {
+    const Node* node = nullptr;
+    std::string path;
+  };
+  std::vector<Located> set_weights;  // checked once every strategy is known
+};
+
+const KeyList& action_kind_names() {
+  static const KeyList names = [] {
+    KeyList all;
+    for (int k = 0; k <= static_cast<int>(ActionKind::kRollback); ++k) {
+      all.emplace_back(action_kind_name(static_cast<ActionKind>(k)));
+    }
+    return all;
+  }();
+  return names;
+}
+
+ServerTarget read_target(const Node& item, const std::string& path, TimelineContext& context,
+                         bool required) {
+  ServerTarget target;
+  const Node* servers = item.find("servers");
+  const Node* group = item.find("group");
+  if (servers != nullptr && group != nullptr) {
+    throw ConfigError(key_location(item, "group"), path + ": expected servers or group, not both");
+  }
+  if (servers != nullptr) {
+    const std::string servers_path = child(path, "servers");
+    std::vector<const Node*> names;
+    if (servers->kind == NodeKind::kList) {
+      if (servers->items.empty()) fail(*servers, servers_path, "expected at least one server");
+      for (const Node& name : servers->items) names.push_back(&name);
+    } else {
+      names.push_back(servers);
+    }
+    for (const Node* name : names) {
+      const std::string& text = scalar(*name, servers_path, "a server name like web-0");
+      const auto it = context.server_index.find(text);
+      if (it == context.server_index.end()) {
+        std::string some;
+        for (std::size_t i = 0; i < context.server_names.size() && i < 4; ++i) {
+          some += (some.empty() ? "" : ", ") + context.server_names[i];
+        }
+        fail(*name, servers_path,
+             "expected a server of the fleet (<group>-<n>: " + some +
+                 (context.server_names.size() > 4 ? ", ..." : "") + "); got " + name->describe());
+      }
+      if (std::find(target.servers.begin(), target.servers.end(), it->second) !=
+          target.servers.end()) {
+        fail(*name, servers_path, "server " + text + " is named twice");
+      }
+      target.servers.push_back(it->second);
+    }
+  } else if (group != nullptr) {
+    const std::string& text = scalar(*group, child(path, "group"), "a server group name");
+    if (context.next_index.find(text) == context.next_index.end()) {
+      std::string groups;
+      for (const auto& [name, next] : context.next_index)
+        groups += (groups.empty() ? "" : ", ") + name;
+      fail(*group, child(path, "group"),
+           "expected a server group (" + groups + "); got " + group->describe());
+    }
+    target.group = text;
+  } else if (required) {
+    throw ConfigError(item.where, path + ": expected servers (a name or a list) or group");
+  }
+  return target;
+}
+
+// One action, from a timeline entry (`at`) or an alert's on_fire entry (`after`).
+ActionConfig read_action(const Node& item, const std::string& path, TimelineContext& context,
+                         bool in_alert) {
+  const SimulationConfig& config = *context.config;
+  expect_map(item, path,
+             in_alert ? "an action like {after: 5m, action: rollback, to_before: change}"
+                      : "an action like {at: 30m, action: set_weight, servers: web-0, weight: 5}");
+  const Node& kind_node = require(item, path, "action");
+  const std::string kind_text = read_choice(kind_node, child(path, "action"), action_kind_names());
+  ActionConfig action;
+  for (int k = 0; k <= static_cast<int>(ActionKind::kRollback); ++k) {
+    if (action_kind_name(static_cast<ActionKind>(k)) == kind_text) {
+      action.kind = static_cast<ActionKind>(k);
+    }
+  }
+  KeyList common = {in_alert ? "after" : "at", "action", "text", "mitigation"};
+  if (!in_alert) common.emplace_back("name");
+  KeyList own;
+  switch (action.kind) {
+    case ActionKind::kNote:
+      break;
+    case ActionKind::kSetWeight:
+      own = {"servers", "group", "weight"};
+      break;
+    case ActionKind::kSetSpeed:
+      own = {"servers", "group", "speed"};
+      break;
+    case ActionKind::kSetStrategy:
+      own = {"strategy"};
+      break;
+    case ActionKind::kSetHealthCheck:
+      own = {"health_check"};
+      break;
+    case ActionKind::kSetOutlierDetection:
+      own = {"outlier_detection"};
+      break;
+    case ActionKind::kSetCircuitBreakers:
+      own = {"circuit_breakers"};
+      break;
+    case ActionKind::kSetPanicThreshold:
+      own = {"panic_threshold"};
+      break;
+    case ActionKind::kKill:
+    case ActionKind::kStart:
+    case ActionKind::kRemoveServers:
+      own = {"servers", "group"};
+      break;
+    case ActionKind::kRestart:
+      own = {"servers", "group", "down", "drain"};
+      break;
+    case ActionKind::kPhasedRestart:
+      own = {"servers", "group", "batch", "every", "down", "drain"};
+      break;
+    case ActionKind::kAddServers:
+      own = {"servers", "group", "count"};
+      break;
+    case ActionKind::kTraffic:
+      own = {"rate", "multiplier", "ramp", "for"};
+      break;
+    case ActionKind::kRollback:
+      own = {"to_before"};
+      break;
+  }
+  KeyList allowed = common;
+  allowed.insert(allowed.end(), own.begin(), own.end());
+  const std::string valid_for = " for action " + kind_text;
+  if (action.kind == ActionKind::kSetStrategy) {
+    // The strategy's own options sit beside it, as under balancer:.
+    const Node& name = require(item, path, "strategy");
+    const std::string expected = "a strategy (one of " + strategy_names() + ")";
+    const StrategyInfo* info = find_strategy(scalar(name, child(path, "strategy"), expected));
+    if (info == nullptr) {
+      fail(name, child(path, "strategy"), "expected " + expected + "; got " + name.describe());
+    }
+    Node options;
+    options.kind = NodeKind::kMap;
+    options.where = item.where;
+    for (const MapEntry& entry : item.entries) {
+      const bool known = std::find(allowed.begin(), allowed.end(), entry.key) != allowed.end();
+      if (!known) options.entries.push_back(entry);
+    }
+    for (const MapEntry& entry : options.entries) {
+      const KeyList& generic = balancer_generic_keys();
+      if (std::find(generic.begin(), generic.end(), entry.key) != generic.end()) {
+        throw ConfigError(entry.key_where,
+                          "balancer key \"" + entry.key + "\" cannot change in " + path +
+                              "; set_strategy takes the strategy and its options (other settings "
+                              "have their own actions)");
+      }
+    }
+    action.strategy = info->name;
+    action.options = read_strategy_options(*info, options, path);
+    const StrategyContext strategy_context{action.options,
+                                           static_cast<std::uint32_t>(context.server_names.size()),
+                                           0,
+                                           config.seed,
+                                           config.workload.users,
+                                           context.server_names};
+    try {
+      (void)info->make(strategy_context);
+    } catch (const std::invalid_argument& e) {
+      fail(name, child(path, "strategy"), "strategy " + info->name + ": " + e.what());
+    }
+    context.strategies.push_back(info);
+  } else {
+    check_keys(item, path, allowed, valid_for);
+  }
+  if (in_alert) {
+    if (const Node* after = item.find("after")) {
+      action.at_ns = read_duration(*after, child(path, "after"), false);
+    }
+  } else {
+    action.at_ns = read_run_time(require(item, path, "at"), child(path, "at"), config);
+    if (const Node* name = item.find("name")) action.name = read_name(*name, child(path, "name"));
+  }
+  if (const Node* text = item.find("text")) {
+    action.text = scalar(*text, child(path, "text"), "a text");
+  }
+  if (action.kind == ActionKind::kNote && action.text.empty()) {
+    throw ConfigError(item.find("text") != nullptr ? item.find("text")->where : item.where,
+                      path + ": a note needs a non-empty text");
+  }
+  if (const Node* mitigation = item.find("mitigation")) {
+    action.mitigation = read_bool(*mitigation, child(path, "mitigation"));
+  }
+  const bool targets = std::find(own.begin(), own.end(), "servers") != own.end();
+  if (targets) {
+    action.target = read_target(item, path, context, action.kind != ActionKind::kAddServers);
+  }
+  switch (action.kind) {
+    case ActionKind::kSetWeight:
+      action.value = read_number(require(item, path, "weight"), child(path, "weight"), 0.0, false);
+      context.set_weights.push_back({item.find("weight"), child(path, "weight")});
+      break;
+    case ActionKind::kSetSpeed:
+      action.value = read_number(require(item, path, "speed"), child(path, "speed"), 0.0, false);
+      break;
+    case ActionKind::kSetHealthCheck: {
+      const Node& check = require(item, path, "health_check");
+      if (check.kind == NodeKind::kScalar && check.scalar == "off") {
+        action.health_check.enabled = false;
+      } else {
+        action.health_check = read_health_check(check, child(path, "health_check"));
+      }
+      break;
+    }
+    case ActionKind::kSetOutlierDetection: {
+      const Node& outlier = require(item, path, "outlier_detection");
+      if (outlier.kind == NodeKind::kScalar && outlier.scalar == "off") {
+        action.outlier.enabled = false;
+      } else {
+        action.outlier = read_outlier_detection(outlier, child(path, "outlier_detection"));
+      }
+      break;
+    }
+    case ActionKind::kSetCircuitBreakers: {
+      const Node& breakers = require(item, path, "circuit_breakers");
+      action.circuit_breakers = read_circuit_breakers(breakers, child(path, "circuit_breakers"));
+      if (action.circuit_breakers.max_pending >= 0 && !context.any_max_connections) {
+        fail(*breakers.find("max_pending"), child(path, "circuit_breakers.max_pending"),
+             "acts only on the balancer-side queue, which exists when a server group sets "
+             "max_connections; expected max_connections on some group, or no max_pending");
+      }
+      break;
+    }
+    case ActionKind::kSetPanicThreshold:
+      action.value =
+          read_fraction(require(item, path, "panic_threshold"), child(path, "panic_threshold"));
+      break;
+    case ActionKind::kRestart:
+    case ActionKind::kPhasedRestart:
+      if (const Node* down = item.find("down")) {
+        action.down_ns = read_duration(*down, child(path, "down"), false);
+      }
+      if (const Node* drain = item.find("drain")) {
+        action.drain_ns = read_duration(*drain, child(path, "drain"), false);
+      }
+      if (action.kind == ActionKind::kPhasedRestart) {
+        if (const Node* batch = item.find("batch")) {
+          action.batch = static_cast<int>(read_integer(*batch, child(path, "batch"), 1, kIntMax));
+        }
+        action.every_ns = read_duration(require(item, path, "every"), child(path, "every"), true);
+      }
+      break;
+    case ActionKind::kAddServers: {
+      const Node* count = item.find("count");
+      if (count != nullptr && action.target.group.empty()) {
+        throw ConfigError(key_location(item, "count"),
+                          path +
+                              ": count adds new servers like those of a group; expected "
+                              "group with count (servers: names servers that rejoin)");
+      }
+      if (!action.target.group.empty()) {
+        if (count == nullptr) {
+          throw ConfigError(item.where,
+                            path + ": expected count with group (how many servers to add)");
+        }
+        const auto n = static_cast<int>(read_integer(*count, child(path, "count"), 1, 100000));
+        // New servers: a copy of the group's first entry, numbered after its last server.
+        const ServerGroupConfig* model = nullptr;
+        for (const ServerGroupConfig& g : config.servers) {
+          if (g.group == action.target.group) {
+            model = &g;
+            break;
+          }
+        }
+        ServerGroupConfig added = *model;
+        added.count = n;
+        added.join_at_ns = kTimeNever;
+        int& next = context.next_index[action.target.group];
+        added.first_index = next;
+        next += n;
+        action.clone_group = static_cast<std::uint32_t>(context.config->servers.size());
+        context.config->servers.push_back(added);  // `model` is not used after this
+        for (int i = 0; i < n; ++i) {
+          const std::string server = added.group + "-" + std::to_string(added.first_index + i);
+          context.server_index[server] = static_cast<std::uint32_t>(context.server_names.size());
+          context.server_names.push_back(server);
+        }
+        action.target.group.clear();
+      } else if (action.target.servers.empty()) {
+        throw ConfigError(item.where,
+                          path +
+                              ": expected group with count (new servers) or servers (servers "
+                              "that rejoin)");
+      }
+      break;
+    }
+    case ActionKind::kTraffic: {
+      if (config.workload.arrivals == ArrivalProcess::kTrace) {
+        fail(kind_node, child(path, "action"),
+             "a traced workload plays as recorded; traffic actions need poisson or deterministic "
+             "arrivals");
+      }
+      const Node* rate = item.find("rate");
+      const Node* multiplier = item.find("multiplier");
+      if ((rate == nullptr) == (multiplier == nullptr)) {
+        fail(item, path,
+             "expected exactly one of rate or multiplier; got " +
+                 std::string(rate == nullptr ? "neither" : "both"));
+      }
+      action.value = rate != nullptr
+                         ? read_rate(*rate, child(path, "rate"), false)
+                         : read_number(*multiplier, child(path, "multiplier"), 0.0, true) *
+                               config.workload.rate_per_s;
+      if (const Node* ramp = item.find("ramp")) {
+        action.ramp_ns = read_duration(*ramp, child(path, "ramp"), false);
+      }
+      if (const Node* hold = item.find("for")) {
+        action.hold_ns = read_duration(*hold, child(path, "for"), true);
+      }
+      break;
+    }
+    case ActionKind::kRollback:
+      action.rollback_to = read_name(require(item, path, "to_before"), child(path, "to_before"));
+      break;
+    case ActionKind::kNote:
+    case ActionKind::kSetStrategy:
+    case ActionKind::kKill:
+    case ActionKind::kStart:
+    case ActionKind::kRemoveServers:
+      break;
+  }
+  return action;
+}
+
+AlertMetric read_alert_metric(const Node& node, const std::string& path) {
+  KeyList names;
+  for (int m = 0; m <= static_cast<int>(AlertMetric::kQueueTotal); ++m) {
+    names.emplace_back(alert_metric_name(static_cast<AlertMetric>(m)));
+  }
+  const std::string text = read_choice(node, path, names);
+  for (int m = 0; m <= static_cast<int>(AlertMetric::kQueueTotal); ++m) {
+    if (alert_metric_name(static_cast<AlertMetric>(m)) == text) return static_cast<AlertMetric>(m);
+  }
+  return AlertMetric::kErrorRate;
+}
+
+// A threshold in the metric's own unit: a fraction (5%), a duration (500ms, compared in
+// seconds), a rate (100/s) or a plain number.
+double read_threshold(const Node& node, const std::string& path, AlertMetric metric) {
+  switch (metric) {
+    case AlertMetric::kErrorRate:
+    case AlertMetric::kUtilizationMean:
+    case AlertMetric::kUtilizationMax:
+    case AlertMetric::kHealthyFraction:
+      return read_fraction(node, path);
+    case AlertMetric::kLatencyMean:
+    case AlertMetric::kLatencyP50:
+    case AlertMetric::kLatencyP90:
+    case AlertMetric::kLatencyP99:
+      return seconds_of(read_duration(node, path, false));
+    case AlertMetric::kOfferedRate:
+    case AlertMetric::kRetryRate:
+      return read_rate(node, path, false);
+    case AlertMetric::kImbalance:
+    case AlertMetric::kHealthyServers:
+    case AlertMetric::kServersDown:
+    case AlertMetric::kQueueTotal:
+      return read_number(node, path, 0.0, true);
+  }
+  return 0.0;
+}
+
+std::vector<AlertRule> read_alerts(const Node& node, const std::string& path,
+                                   TimelineContext& context) {
+  expect_list(node, path,
+              "a list of alert rules like {name: errors, metric: error_rate, above: 5%}");
+  std::vector<AlertRule> rules;
+  std::map<std::string, SourceLocation, std::less<>> seen;
+  for (std::size_t i = 0; i < node.items.size(); ++i) {
+    const Node& item = node.items[i];
+    const std::string item_path = child(path, std::to_string(i));
+    expect_map(item, item_path, "an alert rule like {name: errors, metric: error_rate, above: 5%}");
+    check_keys(item, item_path, {"name", "metric", "above", "below", "for", "on_fire"});
+    AlertRule rule;
+    const Node& name = require(item, item_path, "name");
+    rule.name = read_name(name, child(item_path, "name"));
+    if (const auto [it, inserted] = seen.try_emplace(rule.name, name.where); !inserted) {
+      fail(name, child(item_path, "name"),
+           "duplicate alert name \"" + rule.name + "\" (first at " + it->second.to_string() + ")");
+    }
+    rule.metric = read_alert_metric(require(item, item_path, "metric"), child(item_path, "metric"));
+    const Node* above = item.find("above");
+    const Node* below = item.find("below");
+    if ((above == nullptr) == (below == nullptr)) {
+      fail(item, item_path,
+           "expected exactly one of above or below (the threshold); got " +
+               std::string(above == nullptr ? "neither" : "both"));
+    }
+    rule.above = above != nullptr;
+    rule.threshold =
+        read_threshold(above != nullptr ? *above : *below,
+                       child(item_path, above != nullptr ? "above" : "below"), rule.metric);
+    if (const Node* duration = item.find("for")) {
+      rule.for_ns = read_duration(*duration, child(item_path, "for"), false);
+    }
+    if (const Node* on_fire = item.find("on_fire")) {
+      const std::string fire_path = child(item_path, "on_fire");
+      expect_list(*on_fire, fire_path, "a list of actions like {after: 5m, action: rollback, ...}");
+      for (std::size_t a = 0; a < on_fire->items.size(); ++a) {
+        rule.on_fire.push_back(
+            read_action(on_fire->items[a], child(fire_path, std::to_string(a)), context, true));
+      }
+    }
+    rules.push_back(std::move(rule));
+  }
+  return rules;
+}
+
+// Reads clock, timeline, alerts and incident into `config` (its fleet, workload and balancer
+// already read). Servers added by add_servers are appended to config.servers.
+void read_timeline_and_alerts(const Node& root, SimulationConfig& config) {
+  if (const Node* clock = root.find("clock")) config.clock = read_clock(*clock, "clock");
+  TimelineContext context;
+  context.config = &config;
+  for (const ServerGroupConfig& group : config.servers) {
+    context.any_max_connections = context.any_max_connections || group.max_connections > 0;
+    for (int i = 0; i < group.count; ++i) {
+      const std::string name = group.group + "-" + std::to_string(group.first_index + i);
+      context.server_index[name] = static_cast<std::uint32_t>(context.server_names.size());
+      context.server_names.push_back(name);
+    }
+    context.next_index[group.group] = group.first_index + group.count;
+  }
+  context.strategies.push_back(find_strategy(config.balancer.strategy));
+
+  std::vector<std::pair<const Node*, std::string>> located;  // (item, path) per action
+  if (const Node* timeline = root.find("timeline")) {
+    expect_list(*timeline, "timeline", "a list of timeline actions");
+    std::map<std::string, SourceLocation, std::less<>> names;
+    for (std::size_t i = 0; i < timeline->items.size(); ++i) {
+      const std::string path = child("timeline", std::to_string(i));
+      ActionConfig action = read_action(timeline->items[i], path, context, false);
+      if (!action.name.empty()) {
+        const Node& name = *timeline->items[i].find("name");
+        if (const auto [it, inserted] = names.try_emplace(action.name, name.where); !inserted) {
+          fail(name, child(path, "name"),
+               "duplicate action name \"" + action.name + "\" (first at " + it->second.to_string() +
+                   ")");
+        }
+      }
+      config.timeline.push_back(std::move(action));
+      located.emplace_back(&timeline->items[i], path);
+    }
+  }
+  // Run order: by time, ties as written.
+  std::vector<std::size_t> order(config.timeline.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return config.timeline[a].at_ns < config.timeline[b].at_ns;
+  });
+  // A rollback names an action that runs before it.
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const ActionConfig& action = config.timeline[order[k]];
+    if (action.kind != ActionKind::kRollback) continue;
+    bool earlier = false;
+    bool exists = false;
+    for (std::size_t j = 0; j < order.size(); ++j) {
+      if (config.timeline[order[j]].name != action.rollback_to) continue;
+      exists = true;
+      earlier = earlier || j < k;
+    }
+    const auto& [item, path] = located[order[k]];
+    if (!earlier) {
+      fail(*item->find("to_before"), child(path, "to_before"),
+           std::string(exists ? "expected a named action that runs before this rollback"
+                              : "expected the name of an action in the timeline") +
+               "; got " + item->find("to_before")->describe());
+    }
+  }
+  if (const Node* alerts = root.find("alerts")) {
+    config.alerts = read_alerts(*alerts, "alerts", context);
+    for (std::size_t r = 0; r < config.alerts.size(); ++r) {
+      for (std::size_t a = 0; a < config.alerts[r].on_fire.size(); ++a) {
+        const ActionConfig& action = config.alerts[r].on_fire[a];
+        if (action.kind != ActionKind::kRollback) continue;
+        const bool exists =
+            std::any_of(config.timeline.begin(), config.timeline.end(),
+                        [&](const ActionConfig& t) { return t.name == action.rollback_to; });
+        if (!exists) {
+          const Node& item = alerts->items[r].find("on_fire")->items[a];
+          fail(*item.find("to_before"),
+               "alerts." + std::to_string(r) + ".on_fire." + std::to_string(a) + ".to_before",
+               "expected the name of an action in the timeline; got " +
+                   item.find("to_before")->describe());
+        }
+      }
+    }
+  }
+  std::vector<ActionConfig> sorted;
+  sorted.reserve(order.size());
+  for (const std::size_t i : order) sorted.push_back(config.timeline[i]);
+  config.timeline = std::move(sorted);
+
+  // Weights change something only under a strategy that reads them.
+  const bool weighted = std::any_of(context.strategies.begin(), context.strategies.end(),
+                                    [](const StrategyInfo* s) { return s->weighted; });
+  if (!weighted && !context.set_weights.empty()) {
+    std::string which;
+    for (const StrategyInfo& info : strategy_catalog()) {
+      if (info.weighted) which += (which.empty() ? "" : ", ") + info.name;
+    }
+    const auto& first = context.set_weights.front();
+    fail(*first.node, first.path,
+         "strategy " + config.balancer.strategy +
+             " ignores weights, so this changes nothing; expected a weighted strategy (" + which +
+             ") in balancer.strategy or a set_strategy action");
+  }
+
+  if (const Node* incident = root.find("incident")) {
+    expect_map(*incident, "incident",
+               "a map like {slo: 99.9%, slo_period: 30d, recovery_error_rate: 1%}");
+    check_keys(*incident, "incident", {"start", "slo", "slo_period", "recovery_error_rate"});
+    if (const Node* start = incident->find("start")) {
+      config.incident.start_ns = read_run_time(*start, "incident.start", config);
+    }
+    if (const Node* slo = incident->find("slo")) {
+      // "99.9%" parses as 0.9990000000000001; keep the objective as written.
+      config.incident.slo = std::round(read_fraction(*slo, "incident.slo") * 1e12) / 1e12;
+      if (!(config.incident.slo > 0.0 && config.incident.slo < 1.0)) {
+        fail(*slo, "incident.slo",
+             "expected an objective strictly between 0 and 100%, like 99.9%; got " +
+                 slo->describe());
+      }
+    }
+    if (const Node* period = incident->find("slo_period")) {
+      reject_unless(*incident, "incident", "slo_period", incident->find("slo") != nullptr,
+                    "slo is set (the period its error budget covers)");
+      config.incident.slo_period_ns = read_duration(*period, "incident.slo_period", true);
+    }
+    if (const Node* rate = incident->find("recovery_error_rate")) {
+      config.incident.recovery_error_rate = read_fraction(*rate, "incident.recovery_error_rate");
+    }
+  }
+  if (config.incident.start_ns < 0) {
+    for (const ActionConfig& action : config.timeline) {
+      if (action.kind != ActionKind::kNote) {
+        config.incident.start_ns = action.at_ns;
+        break;
+      }
+    }
+  }
+}
+
 SimulationConfig read_simulation(const Node& root, const std::string& base_dir,
                                  bool strategy_from_variant = false) {
   const KeyList top_keys = {"name",     "seed",   "duration", "warmup",  "window",
-                            "workload", "client", "balancer", "servers", "timeline"};
+                            "workload", "client", "balancer", "servers", "clock",
+                            "timeline", "alerts", "incident"};
   expect_map(root, "", "a map of scenario keys (" + join(top_keys) + ")");
   check_keys(root, "", top_keys);
   SimulationConfig config;
@@ -1148,6 +1781,8 @@ SimulationConfig read_simulation(const Node& root, const std::string& base_dir,
     }
     config.servers.push_back(std::move(located.group));
   }
+  // Before the balancer's checks against the fleet: add_servers adds to it.
+  read_timeline_and_alerts(root, config);
   if (balancer != nullptr) {
     check_balancer_against_fleet(*balancer, *strategy, config);
     // A global view only changes strategies that read server load. In a compare variant the
@@ -1165,13 +1800,6 @@ SimulationConfig read_simulation(const Node& root, const std::string& base_dir,
     }
   }
 
-  if (const Node* timeline = root.find("timeline")) {
-    expect_list(*timeline, "timeline", "a list of timeline actions");
-    if (!timeline->items.empty()) {
-      fail(timeline->items.front(), "timeline.0",
-           "timeline actions are not implemented yet; expected an empty list");
-    }
-  }
   return config;
 }
 

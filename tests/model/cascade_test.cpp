@@ -7,18 +7,6 @@
 #include "tests/model/harness.hpp"
 
 namespace lbsim::test {
-namespace {
-
-class Log final : public Observer {
- public:
-  void on_log(SimTime now, std::string_view kind, std::string_view subject,
-              std::string_view detail) override {
-    entries.push_back({now, std::string(kind), std::string(subject), std::string(detail)});
-  }
-  std::vector<LogRow> entries;
-};
-
-}  // namespace
 
 TEST_CASE("a weight misconfiguration cascades through the fleet and recovers after rollback") {
   // 5 servers x 4 workers, 10 ms exponential service, 1200/s: utilisation 0.6 when balanced.
@@ -34,46 +22,34 @@ TEST_CASE("a weight misconfiguration cascades through the fleet and recovers aft
   c.balancer.health_check.fall = 2;
   c.balancer.outlier.enabled = true;
 
+  // The misconfiguration at 60 s, as a named timeline action: servers 0 and 1 get weight 10,
+  // the others 0.1 (meant for 1). The rollback to before it at 150 s.
+  ActionConfig heavy;
+  heavy.kind = ActionKind::kSetWeight;
+  heavy.at_ns = 60 * kSecond;
+  heavy.name = "bad_weights";
+  heavy.target.servers = {0, 1};
+  heavy.value = 10.0;
+  ActionConfig light = heavy;
+  light.name.clear();
+  light.target.servers = {2, 3, 4};
+  light.value = 0.1;
+  ActionConfig rollback;
+  rollback.kind = ActionKind::kRollback;
+  rollback.at_ns = 150 * kSecond;
+  rollback.rollback_to = "bad_weights";
+  c.timeline = {heavy, light, rollback};
+  c.incident.start_ns = 60 * kSecond;
+
   Simulation simulation(c);
   Recorder recorder({c.warmup_ns, simulation.end_time(), c.window_ns, simulation.servers(),
-                     simulation.user_population(), nullptr});
-  Log log;
-  // The misconfiguration at 60 s: servers 0 and 1 get weight 10, the others 0.1 (meant for 1).
-  simulation.schedule_action(60 * kSecond, [](Simulation& s, SimTime) {
-    s.set_weight(0, 10.0);
-    s.set_weight(1, 10.0);
-    for (std::uint32_t i = 2; i < 5; ++i) s.set_weight(i, 0.1);
-  });
-  // The rollback at 150 s.
-  simulation.schedule_action(150 * kSecond, [](Simulation& s, SimTime) {
-    for (std::uint32_t i = 0; i < 5; ++i) s.set_weight(i, 1.0);
-  });
-  struct Both final : Observer {
-    Observer* a;
-    Observer* b;
-    Both(Observer* x, Observer* y) : a(x), b(y) {}
-    void on_request_arrival(SimTime t, std::uint64_t u, double d) override {
-      a->on_request_arrival(t, u, d);
-    }
-    void on_dispatch(SimTime t, std::uint32_t s) override { a->on_dispatch(t, s); }
-    void on_request_done(SimTime t, const RequestOutcome& o) override { a->on_request_done(t, o); }
-    void on_service_done(SimTime t, std::uint32_t s, bool w) override {
-      a->on_service_done(t, s, w);
-    }
-    void on_server_state(SimTime t, std::uint32_t s, std::int32_t b2, std::int64_t q) override {
-      a->on_server_state(t, s, b2, q);
-    }
-    void on_retry(SimTime t) override { a->on_retry(t); }
-    void on_server_down(SimTime t, std::uint32_t s) override { a->on_server_down(t, s); }
-    void on_server_up(SimTime t, std::uint32_t s) override { a->on_server_up(t, s); }
-    void on_log(SimTime t, std::string_view k, std::string_view s, std::string_view d) override {
-      a->on_log(t, k, s, d);
-      b->on_log(t, k, s, d);
-    }
-  } both(&recorder, &log);
-  simulation.set_observer(&both);
+                     simulation.user_population(), nullptr, c.incident});
+  simulation.set_observer(&recorder);
   (void)simulation.run();
   recorder.finish();
+  struct {
+    std::vector<LogRow> entries;
+  } log{recorder.log()};
 
   std::vector<LogRow> crashes;
   std::uint64_t ejections = 0, checks_down = 0;
@@ -113,6 +89,35 @@ TEST_CASE("a weight misconfiguration cascades through the fleet and recovers aft
   }
   CHECK(most_down >= 3);
   CHECK(crashes.back().time < 210 * kSecond);
+  for (const auto& e : log.entries) {
+    if (e.kind == "server_crash") CHECK(e.time < 210 * kSecond);
+  }
+  // The rollback restored every weight to 1 (from the snapshot taken before "bad_weights").
+  for (const double w : simulation.effective_weights()) CHECK(w == 1.0);
+
+  // The incident summary tells the same story.
+  const IncidentSummary* incident = recorder.incident();
+  REQUIRE(incident != nullptr);
+  CHECK(incident->mitigated == 150 * kSecond);  // the rollback
+  CHECK(incident->servers_crashed == 5);
+  CHECK(incident->crashes == crashes.size());
+  CHECK(incident->servers_ejected > 0);
+  CHECK(incident->degraded);
+  // Recovered for good within a minute of the rollback (the series check above), not before it.
+  CHECK(incident->recovered > 150 * kSecond);
+  CHECK(incident->recovered <= 210 * kSecond);
+  CHECK(incident->peak_error_rate > 0.5);
+  CHECK(incident->max_fleet_down_fraction >= 0.6);  // >= 3 of 5 out of rotation at once
+  // The cascade: every server fails once, the two overweighted ones first.
+  REQUIRE(incident->cascade.size() == 5);
+  CHECK(incident->cascade[0].server <= 1);
+  CHECK(incident->cascade[1].server <= 1);
+  for (std::size_t i = 1; i < incident->cascade.size(); ++i) {
+    CHECK(incident->cascade[i - 1].time <= incident->cascade[i].time);
+  }
+  CHECK(incident->users_affected > 0);
+  CHECK(incident->users_affected <= incident->users_active);
+  CHECK(incident->failed <= incident->offered);
 }
 
 }  // namespace lbsim::test

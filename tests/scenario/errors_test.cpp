@@ -29,7 +29,8 @@ TEST_CASE("the base scenario of these tests is valid") {
 TEST_CASE("unknown key at the top level lists the valid keys") {
   CHECK_CONFIG_ERROR(load(kValid + "durration: 1m\n"), "inline.yaml", 8, 1,
                      "unknown key \"durration\"; valid keys: name, seed, duration, warmup, "
-                     "window, workload, client, balancer, servers, timeline");
+                     "window, workload, client, balancer, servers, clock, timeline, alerts, "
+                     "incident");
 }
 
 TEST_CASE("unknown key in a nested map names the section and its keys") {
@@ -196,7 +197,7 @@ TEST_CASE("YAML syntax errors carry their position") {
 
 TEST_CASE("rules across keys") {
   CHECK_CONFIG_ERROR(load(kValid + "timeline:\n  - {at: 1m, note: hi}\n"), "inline.yaml", 9, 5,
-                     "timeline actions are not implemented yet");
+                     "missing required key \"action\" in timeline.0");
   CHECK_CONFIG_ERROR(load(kValid + "timeline: {}\n"), "inline.yaml", 8, 11,
                      "timeline: expected a list of timeline actions; got a map");
   CHECK_CONFIG_ERROR(load(kHead + kService + "  zipf_exponent: 1.2\n" + kServers), "inline.yaml", 6,

@@ -136,6 +136,7 @@ StrategyInfo least_connections_info() {
         return std::make_unique<LeastConnectionsStrategy>();
       },
       .load_aware = true,
+      .weighted = true,
   };
 }
 

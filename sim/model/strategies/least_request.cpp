@@ -117,6 +117,7 @@ StrategyInfo least_request_info() {
             seed_rng.next());
       },
       .load_aware = true,
+      .weighted = true,
   };
 }
 

@@ -129,6 +129,7 @@ StrategyInfo maglev_info() {
             std::vector<std::string>(context.server_names.begin(), context.server_names.end()),
             static_cast<std::uint64_t>(option_number(context.options, "table_size")));
       },
+      .weighted = true,
   };
 }
 

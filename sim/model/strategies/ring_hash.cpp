@@ -227,6 +227,7 @@ StrategyInfo ring_hash_info() {
             static_cast<std::uint64_t>(option_number(context.options, "minimum_ring_size")),
             static_cast<std::uint64_t>(option_number(context.options, "maximum_ring_size")));
       },
+      .weighted = true,
   };
 }
 

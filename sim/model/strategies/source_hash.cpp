@@ -81,6 +81,7 @@ StrategyInfo source_hash_info() {
             static_cast<std::uint32_t>(option_number(context.options, "fallback_tries")),
             context.server_count);
       },
+      .weighted = true,
   };
 }
 

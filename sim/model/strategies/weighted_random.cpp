@@ -77,6 +77,7 @@ StrategyInfo weighted_random_info() {
       .make = [](const StrategyContext& /*context*/) -> std::unique_ptr<Strategy> {
         return std::make_unique<WeightedRandomStrategy>();
       },
+      .weighted = true,
   };
 }
 

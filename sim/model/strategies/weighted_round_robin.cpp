@@ -124,6 +124,7 @@ StrategyInfo weighted_round_robin_info() {
         return std::make_unique<WeightedRoundRobinStrategy>(m, context.server_count,
                                                             seed_rng.next());
       },
+      .weighted = true,
   };
 }
 
