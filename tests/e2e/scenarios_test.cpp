@@ -20,7 +20,7 @@ std::string scenario_path(const std::string& name) {
 
 TEST_CASE("every shipped scenario has a test here") {
   const std::set<std::string> tested = {"example.yaml", "mixed_fleet.yaml", "llm_trace_replay.yaml",
-                                        "retry_storm.yaml"};
+                                        "retry_storm.yaml", "weight_cascade.yaml"};
   for (const auto& entry : std::filesystem::directory_iterator(LBSIM_SOURCE_DIR "/scenarios")) {
     if (entry.path().extension() == ".yaml") {
       CHECK_MESSAGE(tested.count(entry.path().filename().string()) == 1, entry.path());
@@ -90,6 +90,44 @@ TEST_CASE(
   CHECK(late_error_rate({}) > 0.9);
   CHECK(late_error_rate({"client.retries.budget=20%"}) < 0.01);
   CHECK(late_error_rate({"client.retries.max_attempts=1"}) < 0.01);
+}
+
+TEST_CASE("scenarios/weight_cascade.yaml: the cascade, its alerts, the rollback; auto-rollback") {
+  // The run as scripted: the change at 08:35 (360 s into the run), the rollback at 08:45.
+  const auto scenario = load_scenario(scenario_path("weight_cascade.yaml"));
+  REQUIRE(scenario.config.timeline.size() == 6);
+  CHECK(scenario.config.timeline[0].at_ns == 360 * kSecond);
+  CHECK(scenario.config.timeline[5].at_ns == 960 * kSecond);
+  CHECK(scenario.config.incident.start_ns == 360 * kSecond);
+  const auto manual = run_config(scenario.config);
+  // Nothing fails before the change (the windows up to 360 s).
+  for (const WindowRow& w : manual.windows) {
+    if (w.start < 360 * kSecond) CHECK(w.failed == 0);
+  }
+  const IncidentSummary& incident = manual.incident;
+  // Every server crashes, the two overweighted first, the whole fleet within 15 s.
+  REQUIRE(incident.cascade.size() == 5);
+  CHECK(incident.cascade[0].server <= 1);
+  CHECK(incident.cascade[1].server <= 1);
+  CHECK(incident.cascade[4].time < 375 * kSecond);
+  CHECK(incident.servers_crashed == 5);
+  CHECK(incident.max_fleet_down_fraction == 1.0);
+  // An alert within a minute; the rollback mitigates at 600 s; recovery within a minute of it.
+  CHECK(incident.detected - incident.start <= 60 * kSecond);
+  CHECK(incident.mitigated == 960 * kSecond);
+  CHECK(incident.recovered >= 960 * kSecond);
+  CHECK(incident.recovered <= 1020 * kSecond);
+  CHECK(incident.peak_error_rate > 0.9);
+
+  // The what-if of the comment: an automatic rollback 30 s after the error alert.
+  const auto automatic =
+      load_scenario(scenario_path("weight_cascade.yaml"),
+                    {"alerts.0.on_fire=[{after: 30s, action: rollback, to_before: lb_change}]"});
+  const auto with_auto = run_config(automatic.config);
+  CHECK(with_auto.incident.mitigated - with_auto.incident.start <= 2 * kMinute);
+  CHECK(with_auto.incident.recovered <= with_auto.incident.mitigated + kMinute);
+  // Far fewer failed requests: a tenth or less of the manual rollback's.
+  CHECK(with_auto.incident.failed * 5 < incident.failed);
 }
 
 }  // namespace lbsim::test

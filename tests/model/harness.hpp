@@ -69,6 +69,7 @@ struct RunOutput {
   double wait_mean_s = 0.0;
   std::vector<WindowRow> windows;
   RunStats stats;
+  IncidentSummary incident;  // default (start -1) when the run has no incident
 };
 
 inline RunOutput run_config(const SimulationConfig& config) {
@@ -85,6 +86,7 @@ inline RunOutput run_config(const SimulationConfig& config) {
                         ? out.totals.wait_sum_s / static_cast<double>(out.totals.completed)
                         : 0.0;
   out.windows = recorder.windows();
+  if (recorder.incident() != nullptr) out.incident = *recorder.incident();
   return out;
 }
 
