@@ -21,6 +21,7 @@
 #include "sim/analytic/statistics.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/support.hpp"
+#include "sim/cli/table.hpp"
 #include "sim/metrics/csv_format.hpp"
 #include "sim/metrics/run_output.hpp"
 
@@ -28,7 +29,6 @@ namespace lbsim::cli {
 namespace {
 
 constexpr double kConfidence = 0.95;
-constexpr std::size_t kTableWidth = 100;
 
 // One compared metric: its name in the output files and how the terminal table shows it.
 struct Metric {
@@ -68,47 +68,25 @@ struct Variant {
   SimulationConfig config;
 };
 
-// Runs every (variant, replication) pair on `threads` threads. Run i is variant i / R, replication
-// i % R; each is an independent Simulation + Recorder writing only results[i], so the results do
-// not depend on scheduling. The first exception thrown by a run is rethrown here.
+// Runs every (variant, replication) pair. Run i is variant i / R, replication i % R; each is an
+// independent Simulation + Recorder, so the results do not depend on scheduling.
 std::vector<MetricValues> run_all(const std::vector<Variant>& variants, std::uint64_t replications,
                                   unsigned threads, bool show_progress) {
   const std::size_t total = variants.size() * replications;
-  std::vector<MetricValues> results(total);
-  std::atomic<std::size_t> next{0};
-  std::atomic<std::size_t> finished{0};
-  std::mutex mutex;  // guards failure and the progress line
-  std::exception_ptr failure;
-  const bool draw = show_progress && ::isatty(STDERR_FILENO) != 0;
-
-  const auto worker = [&] {
-    for (std::size_t index = next++; index < total; index = next++) {
-      try {
+  const auto rows = run_parallel(
+      total, threads,
+      [&](std::size_t index) {
         SimulationConfig config = variants[index / replications].config;
         config.replication = index % replications;
         const RunResult run = run_simulation(config, nullptr, false);
-        results[index] = metrics_of(make_summary(config, *run.recorder, run.stats));
-      } catch (...) {
-        const std::lock_guard lock(mutex);
-        if (!failure) failure = std::current_exception();
-        next = total;  // the other workers stop after their current run
-        return;
-      }
-      const std::size_t done = ++finished;
-      if (draw) {
-        const std::lock_guard lock(mutex);
-        std::fprintf(stderr, "\r  compare: %zu / %zu runs done", done, total);
-        if (done == total) std::fputs("\n", stderr);
-        std::fflush(stderr);
-      }
-    }
-  };
-  {
-    std::vector<std::jthread> pool;
-    const auto count = static_cast<std::size_t>(std::max(1u, threads));
-    for (std::size_t i = 0; i < std::min(count, total); ++i) pool.emplace_back(worker);
-  }  // joins
-  if (failure) std::rethrow_exception(failure);
+        const MetricValues values = metrics_of(make_summary(config, *run.recorder, run.stats));
+        return std::vector<double>(values.begin(), values.end());
+      },
+      "compare", show_progress);
+  std::vector<MetricValues> results(total);
+  for (std::size_t i = 0; i < total; ++i) {
+    std::copy(rows[i].begin(), rows[i].end(), results[i].begin());
+  }
   return results;
 }
 
@@ -132,69 +110,6 @@ std::vector<analytic::PairedComparison> compare_metrics(const std::vector<Metric
 }
 
 // ---- terminal table ----------------------------------------------------------------------------
-
-// Columns on a terminal: UTF-8 continuation bytes take none ("±" is one column, two bytes).
-std::size_t display_width(const std::string& text) {
-  return static_cast<std::size_t>(
-      std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
-
-// "12.35±0.52": the half width to two significant digits and the mean to the same decimals
-// (digits beyond the interval's precision are noise); four significant digits when the half
-// width is 0; at most 4 decimals. "-" when there is no value.
-std::string format_estimate(double mean, double half_width, bool show_sign) {
-  if (std::isnan(mean)) return "-";
-  const auto decimals_for = [](double value, int significant) {
-    if (!(value != 0.0) || !std::isfinite(value)) return 0;
-    const int magnitude = static_cast<int>(std::floor(std::log10(std::abs(value))));
-    // At most 4 decimals: enough for ratios near 1 (imbalance), and a rounding-level difference
-    // (1e-17) prints as 0 rather than as a column of zeros.
-    return std::clamp(significant - 1 - magnitude, 0, 4);
-  };
-  const bool spread = std::isfinite(half_width) && half_width > 0.0;
-  const int decimals = spread ? decimals_for(half_width, 2) : decimals_for(mean, 4);
-  char buffer[96];
-  std::snprintf(buffer, sizeof buffer, show_sign ? "%+.*f" : "%.*f", decimals, mean);
-  std::string text = buffer;
-  if (std::isnan(half_width)) return text;
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, half_width);
-  return text + "\u00b1" + buffer;
-}
-
-// Prints rows under a header, numbers right-aligned, the first column left-aligned. When the
-// table is wider than kTableWidth, the metric columns are split into several blocks, each
-// repeating the first column.
-void print_table(std::ostream& out, const std::vector<std::string>& header,
-                 const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths(header.size());
-  for (std::size_t c = 0; c < header.size(); ++c) {
-    widths[c] = display_width(header[c]);
-    for (const auto& row : rows) widths[c] = std::max(widths[c], display_width(row[c]));
-  }
-  const auto pad = [](const std::string& text, std::size_t width, bool left) {
-    const std::string fill(width - std::min(width, display_width(text)), ' ');
-    return left ? text + fill : fill + text;
-  };
-  std::size_t first = 1;
-  while (first < header.size()) {
-    std::size_t last = first;  // exclusive
-    std::size_t used = widths[0];
-    while (last < header.size() && (last == first || used + 2 + widths[last] <= kTableWidth)) {
-      used += 2 + widths[last];
-      ++last;
-    }
-    out << pad(header[0], widths[0], true);
-    for (std::size_t c = first; c < last; ++c) out << "  " << pad(header[c], widths[c], false);
-    out << '\n';
-    for (const auto& row : rows) {
-      out << pad(row[0], widths[0], true);
-      for (std::size_t c = first; c < last; ++c) out << "  " << pad(row[c], widths[c], false);
-      out << '\n';
-    }
-    first = last;
-    if (first < header.size()) out << '\n';
-  }
-}
 
 void print_comparison(std::ostream& out, const std::vector<Variant>& variants,
                       std::uint64_t replications,
@@ -368,7 +283,7 @@ int command_compare(const std::vector<std::string>& args) {
                        "needs two replications); got " +
                            std::to_string(replications));
   }
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads = default_threads();
   if (vm->count("threads") != 0) {
     threads = (*vm)["threads"].as<unsigned>();
     if (threads < 1) return usage_error("compare", "--threads must be >= 1");

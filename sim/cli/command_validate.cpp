@@ -35,6 +35,14 @@ int command_validate(const std::vector<std::string>& args) {
                 << "  " << simulation.servers().size() << " servers in " << c.servers.size()
                 << " group(s), strategy " << c.balancer.strategy << " x" << c.balancer.instances
                 << " instance(s), " << simulation.user_population() << " users\n";
+      if (!c.timeline.empty() || !c.alerts.empty()) {
+        std::cout << "  timeline of " << c.timeline.size() << " action(s), " << c.alerts.size()
+                  << " alert rule(s)";
+        if (c.incident.start_ns >= 0) {
+          std::cout << "; the incident starts at " << to_seconds(c.incident.start_ns) << " s";
+        }
+        std::cout << '\n';
+      }
     }
     return kExitOk;
   } catch (const ConfigError& e) {

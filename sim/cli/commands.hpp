@@ -1,7 +1,7 @@
 #pragma once
 // The lbsim subcommands. Each takes its own argument list (without the subcommand name) and
 // returns the process exit status: 0 success, 1 internal failure, 2 bad input or usage (with a
-// message on stderr naming what was wrong).
+// message on stderr naming what was wrong), 3 a change that lbsim check blocks.
 #include <string>
 #include <vector>
 
@@ -10,6 +10,7 @@ namespace lbsim::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitBlocked = 3;  // lbsim check: the change breaches the SLO
 
 struct Command {
   const char* name;
@@ -22,5 +23,7 @@ struct Command {
 int command_run(const std::vector<std::string>& args);
 int command_validate(const std::vector<std::string>& args);
 int command_compare(const std::vector<std::string>& args);
+int command_replay(const std::vector<std::string>& args);
+int command_check(const std::vector<std::string>& args);
 
 }  // namespace lbsim::cli

@@ -15,6 +15,10 @@ const std::vector<Command>& commands() {
       {"validate", "check a scenario file without running it", command_validate},
       {"compare", "compare strategies on one scenario: replications, paired confidence intervals",
        command_compare},
+      {"replay", "replay an incident: its story, impact and cascade; what-ifs with intervals",
+       command_replay},
+      {"check", "pre-rollout check: simulate a change and block it if it breaches an SLO",
+       command_check},
   };
   return table;
 }
@@ -32,7 +36,7 @@ void print_usage(std::ostream& out) {
         << command.summary << '\n';
   }
   out << "\nExit status: 0 success; 2 bad input (the message names file:line:column) or usage;\n"
-         "1 internal failure.\n";
+         "3 a checked change breaches its SLO (lbsim check); 1 internal failure.\n";
 }
 
 }  // namespace

@@ -119,6 +119,26 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& s) {
   const auto& users = s["users"];
   out << "  users      active " << users["active"] << ", affected " << users["affected"] << " ("
       << std::setprecision(2) << users["affected_fraction"].get<double>() * 100.0 << " %)\n";
+  if (const auto& i = s["incident"]; !i.is_null()) {
+    const auto after = [](const nlohmann::ordered_json& v) -> std::string {
+      if (v.is_null()) return "never";
+      std::ostringstream text;
+      text << std::fixed << std::setprecision(0) << v.get<double>() << " s";
+      return text.str();
+    };
+    out << std::setprecision(1) << "  incident   from " << i["start_s"].get<double>()
+        << " s: detected after " << after(i["time_to_detect_s"]) << ", mitigated after "
+        << after(i["time_to_mitigate_s"]) << ", recovered after " << after(i["time_to_recover_s"])
+        << "; peak error rate " << i["peak_error_rate"].get<double>() * 100.0 << " %\n"
+        << "             " << i["servers_crashed"] << " servers crashed, " << i["servers_ejected"]
+        << " ejected, at most " << i["max_fleet_down_fraction"].get<double>() * 100.0
+        << " % of the fleet out; users affected "
+        << i["users"]["affected_fraction"].get<double>() * 100.0 << " %";
+    if (const auto& budget = i["error_budget"]; !budget.is_null()) {
+      out << "; error budget spent " << budget["burned_fraction"].get<double>() * 100.0 << " %";
+    }
+    out << '\n';
+  }
   const auto& e = s["engine"];
   out << std::setprecision(2) << "  engine     " << e["events"] << " events in "
       << e["wall_s"].get<double>() << " s, " << e["events_per_s"].get<double>() / 1e6

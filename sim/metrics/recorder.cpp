@@ -93,6 +93,10 @@ void Recorder::close_window() {
           << format_number(util) << ',' << format_number(queue_mean) << ',' << track.queue_max
           << '\n';
     }
+    if (incident_.start >= 0) {
+      window_busy_.push_back(static_cast<float>(track.busy_area));
+      window_member_.push_back(static_cast<float>(track.member_area * setup_.servers[i].workers));
+    }
     track.busy_area = track.queue_area = track.member_area = 0.0;
     track.queue_max = track.queued;
     track.arrivals = track.completed = 0;
@@ -368,6 +372,29 @@ void Recorder::finish_incident() {
   for (std::size_t w = 0; w < incident_failed_.size() && w < end_window; ++w) {
     incident_.failed += incident_failed_[w];
   }
+  // Utilisation over the windows overlapping [start, end).
+  const std::size_t servers = tracks_.size();
+  std::vector<double> busy(servers, 0.0), capacity(servers, 0.0);
+  const auto first_window = static_cast<std::size_t>(incident_.start / setup_.window_ns);
+  for (std::size_t w = first_window; w < end_window && (w + 1) * servers <= window_busy_.size();
+       ++w) {
+    for (std::size_t i = 0; i < servers; ++i) {
+      busy[i] += window_busy_[w * servers + i];
+      capacity[i] += window_member_[w * servers + i];
+    }
+  }
+  incident_.utilization.assign(servers, kNoValue);
+  double sum = 0.0;
+  std::size_t counted = 0;
+  for (std::size_t i = 0; i < servers; ++i) {
+    if (capacity[i] <= 0.0) continue;
+    incident_.utilization[i] = busy[i] / capacity[i];
+    sum += incident_.utilization[i];
+    ++counted;
+  }
+  incident_.utilization_mean = counted > 0 ? sum / static_cast<double>(counted) : kNoValue;
+  incident_.crashed.assign(servers, 0);
+  for (std::size_t i = 0; i < servers; ++i) incident_.crashed[i] = tracks_[i].crashed ? 1 : 0;
   for (std::size_t u = 0; u < incident_first_arrival_.size(); ++u) {
     if (incident_first_arrival_[u] < end_window) ++incident_.users_active;
     if (incident_first_failure_[u] < end_window) ++incident_.users_affected;

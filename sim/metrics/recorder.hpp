@@ -88,6 +88,11 @@ struct IncidentSummary {
   double max_fleet_down_fraction = 0.0;  // most of the fleet out of rotation at once
   SimTime max_fleet_down_at = -1;
   std::vector<CascadeStep> cascade;
+  // Each server's utilisation over the incident window (the windows that overlap it; NaN for a
+  // server never in the fleet then), and the fleet's mean of them.
+  std::vector<double> utilization;
+  double utilization_mean = 0.0;
+  std::vector<std::uint8_t> crashed;  // per server: crashed (overload) after the start
 };
 
 struct Totals {
@@ -182,6 +187,9 @@ class Recorder final : public Observer {
   // arrival / a failure at or after the start; UINT32_MAX = none.
   std::vector<std::uint32_t> incident_first_arrival_, incident_first_failure_;
   std::vector<std::uint64_t> incident_offered_, incident_failed_;  // per window from the start
+  // Per closed window, each server's busy and member time (worker-ns, ns), for the utilisation
+  // over the incident window once its end is known. Only with an incident.
+  std::vector<float> window_busy_, window_member_;
   IncidentSummary incident_;
   void incident_status(SimTime now, std::uint32_t server, const ServerStatus& before);
   void finish_incident();

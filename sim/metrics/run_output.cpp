@@ -42,6 +42,9 @@ nlohmann::ordered_json since_or_null(SimTime t, SimTime start) {
   return to_seconds(t - start);
 }
 
+constexpr double kOverloadedUtilization = 0.9;
+constexpr double kUnderusedShare = 0.5;
+
 // summary.json's incident section; null without an incident start.
 nlohmann::ordered_json make_incident(const SimulationConfig& config, const Recorder& recorder) {
   const IncidentSummary* incident = recorder.incident();
@@ -53,6 +56,25 @@ nlohmann::ordered_json make_incident(const SimulationConfig& config, const Recor
                        {"server", recorder.setup().servers[step.server].name},
                        {"cause", step.cause}});
   }
+  // The "some servers overloaded while others idle" of a postmortem, over the incident window:
+  // overloaded = crashed from overload, or busy 90% of the time or more; underused = not
+  // overloaded and busy at most half the fleet's mean.
+  nlohmann::ordered_json overloaded = nlohmann::ordered_json::array();
+  nlohmann::ordered_json underused = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < incident->utilization.size(); ++i) {
+    const double u = incident->utilization[i];
+    const std::string& name = recorder.setup().servers[i].name;
+    if (incident->crashed[i] != 0 || u >= kOverloadedUtilization) {
+      overloaded.push_back(name);
+    } else if (!std::isnan(u) && u <= kUnderusedShare * incident->utilization_mean) {
+      underused.push_back(name);
+    }
+  }
+  const nlohmann::ordered_json servers = {
+      {"utilization_mean", number_or_null(incident->utilization_mean)},
+      {"overloaded", overloaded},
+      {"underused", underused},
+  };
   nlohmann::ordered_json budget = nullptr;
   const IncidentConfig& slo = config.incident;
   if (slo.slo > 0.0) {
@@ -104,6 +126,7 @@ nlohmann::ordered_json make_incident(const SimulationConfig& config, const Recor
       {"max_fleet_down_fraction", incident->max_fleet_down_fraction},
       {"max_fleet_down_at_s", seconds_or_null(incident->max_fleet_down_at)},
       {"cascade", cascade},
+      {"servers", servers},
   };
 }
 

@@ -247,6 +247,7 @@ struct ActionConfig {
   ServerTarget target;
   std::string text;      // note text; for others an optional comment logged with the action
   double value = 0.0;    // weight, speed, panic threshold; traffic: the target rate per second
+  std::vector<double> weights;  // kSetWeight: one weight per target.servers entry (else value)
   std::string strategy;  // kSetStrategy
   StrategyOptions options;
   HealthCheckConfig health_check;  // enabled == false: checks off

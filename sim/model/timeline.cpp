@@ -264,6 +264,18 @@ void Simulation::run_action(const ActionConfig& action, bool from_alert, std::st
       detail = action.text;
       break;
     case ActionKind::kSetWeight:
+      if (!action.weights.empty()) {
+        if (action.weights.size() != action.target.servers.size()) {
+          throw std::invalid_argument("set_weight: one weight per server");
+        }
+        for (std::size_t k = 0; k < action.weights.size(); ++k) {
+          set_weight(action.target.servers[k], action.weights[k]);
+          detail += (detail.empty() ? "weights " : ", ") +
+                    server_info_[action.target.servers[k]].name + " " +
+                    number_text(action.weights[k]);
+        }
+        break;
+      }
       for (const std::uint32_t s : resolve_targets(action.target, false))
         set_weight(s, action.value);
       detail = "weight " + number_text(action.value);

@@ -1251,7 +1251,7 @@ ActionConfig read_action(const Node& item, const std::string& path, TimelineCont
     case ActionKind::kNote:
       break;
     case ActionKind::kSetWeight:
-      own = {"servers", "group", "weight"};
+      own = {"servers", "group", "weight", "weights"};
       break;
     case ActionKind::kSetSpeed:
       own = {"servers", "group", "speed"};
@@ -1310,6 +1310,8 @@ ActionConfig read_action(const Node& item, const std::string& path, TimelineCont
       const bool known = std::find(allowed.begin(), allowed.end(), entry.key) != allowed.end();
       if (!known) options.entries.push_back(entry);
     }
+    KeyList valid = allowed;
+    for (const OptionSpec& spec : info->options) valid.push_back(spec.name);
     for (const MapEntry& entry : options.entries) {
       const KeyList& generic = balancer_generic_keys();
       if (std::find(generic.begin(), generic.end(), entry.key) != generic.end()) {
@@ -1318,6 +1320,22 @@ ActionConfig read_action(const Node& item, const std::string& path, TimelineCont
                               "; set_strategy takes the strategy and its options (other settings "
                               "have their own actions)");
       }
+      if (std::find(valid.begin(), valid.end(), entry.key) != valid.end()) continue;
+      std::string owners;
+      for (const StrategyInfo& other : strategy_catalog()) {
+        for (const OptionSpec& spec : other.options) {
+          if (spec.name == entry.key && other.name != info->name) {
+            owners += (owners.empty() ? "" : ", ") + other.name;
+          }
+        }
+      }
+      const std::string valid_text = "; valid keys for action set_strategy: " + join(valid);
+      if (owners.empty()) {
+        throw ConfigError(entry.key_where,
+                          "unknown key \"" + entry.key + "\" in " + path + valid_text);
+      }
+      throw ConfigError(entry.key_where, "option \"" + entry.key + "\" belongs to strategy " +
+                                             owners + ", not " + info->name + valid_text);
     }
     action.strategy = info->name;
     action.options = read_strategy_options(*info, options, path);
@@ -1354,14 +1372,41 @@ ActionConfig read_action(const Node& item, const std::string& path, TimelineCont
   if (const Node* mitigation = item.find("mitigation")) {
     action.mitigation = read_bool(*mitigation, child(path, "mitigation"));
   }
+  const Node* weights = action.kind == ActionKind::kSetWeight ? item.find("weights") : nullptr;
   const bool targets = std::find(own.begin(), own.end(), "servers") != own.end();
-  if (targets) {
+  if (weights != nullptr) {
+    // One change setting several servers' weights: {weights: {web-0: 10, web-1: 0.5}}.
+    for (const char* key : {"servers", "group", "weight"}) {
+      if (item.find(key) != nullptr) {
+        throw ConfigError(key_location(item, key),
+                          path + ": expected weights (a map of server: weight) or " +
+                              "servers/group with weight, not both");
+      }
+    }
+    const std::string weights_path = child(path, "weights");
+    expect_map(*weights, weights_path, "a map of server: weight like {web-0: 10, web-1: 0.5}");
+    if (weights->entries.empty()) fail(*weights, weights_path, "expected at least one server");
+    for (const MapEntry& entry : weights->entries) {
+      const auto it = context.server_index.find(entry.key);
+      if (it == context.server_index.end()) {
+        throw ConfigError(entry.key_where, weights_path + ": expected a server of the fleet " +
+                                               "(<group>-<n>); got \"" + entry.key + "\"");
+      }
+      action.target.servers.push_back(it->second);
+      action.weights.push_back(
+          read_number(entry.value, child(weights_path, entry.key), 0.0, false));
+    }
+    context.set_weights.push_back({weights, weights_path});
+  } else if (targets) {
     action.target = read_target(item, path, context, action.kind != ActionKind::kAddServers);
   }
   switch (action.kind) {
     case ActionKind::kSetWeight:
-      action.value = read_number(require(item, path, "weight"), child(path, "weight"), 0.0, false);
-      context.set_weights.push_back({item.find("weight"), child(path, "weight")});
+      if (weights == nullptr) {
+        action.value =
+            read_number(require(item, path, "weight"), child(path, "weight"), 0.0, false);
+        context.set_weights.push_back({item.find("weight"), child(path, "weight")});
+      }
       break;
     case ActionKind::kSetSpeed:
       action.value = read_number(require(item, path, "speed"), child(path, "speed"), 0.0, false);
@@ -1370,6 +1415,10 @@ ActionConfig read_action(const Node& item, const std::string& path, TimelineCont
       const Node& check = require(item, path, "health_check");
       if (check.kind == NodeKind::kScalar && check.scalar == "off") {
         action.health_check.enabled = false;
+      } else if (check.kind == NodeKind::kScalar) {
+        fail(check, child(path, "health_check"),
+             "expected a map of health-check keys ({} for the defaults) or off; got " +
+                 check.describe());
       } else {
         action.health_check = read_health_check(check, child(path, "health_check"));
       }
@@ -1379,6 +1428,10 @@ ActionConfig read_action(const Node& item, const std::string& path, TimelineCont
       const Node& outlier = require(item, path, "outlier_detection");
       if (outlier.kind == NodeKind::kScalar && outlier.scalar == "off") {
         action.outlier.enabled = false;
+      } else if (outlier.kind == NodeKind::kScalar) {
+        fail(outlier, child(path, "outlier_detection"),
+             "expected a map of outlier-detection keys ({} for the defaults) or off; got " +
+                 outlier.describe());
       } else {
         action.outlier = read_outlier_detection(outlier, child(path, "outlier_detection"));
       }
@@ -1599,20 +1652,39 @@ void read_timeline_and_alerts(const Node& root, SimulationConfig& config) {
   std::vector<std::pair<const Node*, std::string>> located;  // (item, path) per action
   if (const Node* timeline = root.find("timeline")) {
     expect_list(*timeline, "timeline", "a list of timeline actions");
+    // Actions are read in run order (by time, ties as written), so servers an add_servers
+    // creates are numbered in the order they join and can be named by any action that runs
+    // after it, wherever it is written.
+    std::vector<SimTime> at(timeline->items.size(), 0);
+    for (std::size_t i = 0; i < timeline->items.size(); ++i) {
+      const Node& item = timeline->items[i];
+      const std::string path = child("timeline", std::to_string(i));
+      expect_map(item, path,
+                 "an action like {at: 30m, action: set_weight, servers: web-0, weight: 5}");
+      (void)require(item, path, "action");
+      at[i] = read_run_time(require(item, path, "at"), child(path, "at"), config);
+    }
+    std::vector<std::size_t> read_order(timeline->items.size());
+    std::iota(read_order.begin(), read_order.end(), std::size_t{0});
+    std::stable_sort(read_order.begin(), read_order.end(),
+                     [&](std::size_t a, std::size_t b) { return at[a] < at[b]; });
+    config.timeline.resize(timeline->items.size());
+    located.resize(timeline->items.size());
+    for (const std::size_t i : read_order) {
+      const std::string path = child("timeline", std::to_string(i));
+      config.timeline[i] = read_action(timeline->items[i], path, context, false);
+      located[i] = {&timeline->items[i], path};
+    }
     std::map<std::string, SourceLocation, std::less<>> names;
     for (std::size_t i = 0; i < timeline->items.size(); ++i) {
-      const std::string path = child("timeline", std::to_string(i));
-      ActionConfig action = read_action(timeline->items[i], path, context, false);
-      if (!action.name.empty()) {
-        const Node& name = *timeline->items[i].find("name");
-        if (const auto [it, inserted] = names.try_emplace(action.name, name.where); !inserted) {
-          fail(name, child(path, "name"),
-               "duplicate action name \"" + action.name + "\" (first at " + it->second.to_string() +
-                   ")");
-        }
+      const std::string& action_name = config.timeline[i].name;
+      if (action_name.empty()) continue;
+      const Node& name = *timeline->items[i].find("name");
+      if (const auto [it, inserted] = names.try_emplace(action_name, name.where); !inserted) {
+        fail(name, child(located[i].second, "name"),
+             "duplicate action name \"" + action_name + "\" (first at " + it->second.to_string() +
+                 ")");
       }
-      config.timeline.push_back(std::move(action));
-      located.emplace_back(&timeline->items[i], path);
     }
   }
   // Run order: by time, ties as written.
@@ -1718,7 +1790,7 @@ SimulationConfig read_simulation(const Node& root, const std::string& base_dir,
                                  bool strategy_from_variant = false) {
   const KeyList top_keys = {"name",     "seed",   "duration", "warmup",  "window",
                             "workload", "client", "balancer", "servers", "clock",
-                            "timeline", "alerts", "incident"};
+                            "timeline", "alerts", "incident", "what_ifs"};
   expect_map(root, "", "a map of scenario keys (" + join(top_keys) + ")");
   check_keys(root, "", top_keys);
   SimulationConfig config;
@@ -1933,16 +2005,176 @@ StrategyOptions read_strategy_options(const StrategyInfo& info, const yaml::Node
   return options;
 }
 
-Scenario load_scenario_text(const std::string& yaml, const std::string& display_name,
-                            const std::string& base_dir,
-                            const std::vector<std::string>& overrides) {
+namespace {
+
+struct LocatedWhatIf {
+  WhatIf what_if;
+  const Node* node = nullptr;
+};
+
+std::vector<LocatedWhatIf> read_what_ifs(const Node& root) {
+  std::vector<LocatedWhatIf> all;
+  const Node* list = root.find("what_ifs");
+  if (list == nullptr) return all;
+  expect_list(*list, "what_ifs",
+              "a list of what-ifs like {name: auto_rollback, set: [\"key.path=value\"]}");
+  std::map<std::string, SourceLocation, std::less<>> seen;
+  for (std::size_t i = 0; i < list->items.size(); ++i) {
+    const Node& item = list->items[i];
+    const std::string path = child("what_ifs", std::to_string(i));
+    expect_map(item, path, "a what-if like {name: no_change, skip: [lb_change]}");
+    check_keys(item, path, {"name", "text", "set", "skip"});
+    LocatedWhatIf located;
+    located.node = &item;
+    WhatIf& what_if = located.what_if;
+    const Node& name = require(item, path, "name");
+    what_if.name = read_name(name, child(path, "name"));
+    if (const auto [it, inserted] = seen.try_emplace(what_if.name, name.where); !inserted) {
+      fail(name, child(path, "name"),
+           "duplicate what-if name \"" + what_if.name + "\" (first at " + it->second.to_string() +
+               ")");
+    }
+    if (const Node* text = item.find("text")) {
+      what_if.text = scalar(*text, child(path, "text"), "a text");
+    }
+    for (const char* key : {"set", "skip"}) {
+      const Node* values = item.find(key);
+      if (values == nullptr) continue;
+      const std::string values_path = child(path, key);
+      expect_list(*values, values_path,
+                  std::string(key) == "set"
+                      ? "a list of overrides like \"balancer.strategy=random\""
+                      : "a list of timeline action names");
+      for (std::size_t k = 0; k < values->items.size(); ++k) {
+        const std::string& text =
+            scalar(values->items[k], child(values_path, std::to_string(k)), "a text");
+        (std::string(key) == "set" ? what_if.set : what_if.skip).push_back(text);
+      }
+    }
+    if (what_if.set.empty() && what_if.skip.empty()) {
+      fail(item, path, "expected set (overrides) or skip (actions that never happen)");
+    }
+    all.push_back(std::move(located));
+  }
+  return all;
+}
+
+bool is_named_or_rollback_to(const Node& action, const std::vector<std::string>& names) {
+  for (const char* key : {"name", "to_before"}) {
+    const Node* value = action.find(key);
+    if (value == nullptr || value->kind != NodeKind::kScalar) continue;
+    if (std::find(names.begin(), names.end(), value->scalar) != names.end()) return true;
+  }
+  return false;
+}
+
+// Applies a what-if to the YAML tree. Errors in its overrides are located at its entry.
+void apply_what_if(Node& root, const LocatedWhatIf& located) {
+  const WhatIf& what_if = located.what_if;
+  const Node* set = located.node->find("set");
+  for (std::size_t k = 0; k < what_if.set.size(); ++k) {
+    try {
+      yaml::apply_override(root, what_if.set[k]);
+    } catch (const ConfigError& error) {
+      throw ConfigError(set->items[k].where, "what-if " + what_if.name + ": " + error.message());
+    }
+  }
+  if (what_if.skip.empty()) return;
+  const Node* skip = located.node->find("skip");
+  Node* timeline = root.find("timeline");
+  for (std::size_t k = 0; k < what_if.skip.size(); ++k) {
+    bool found = false;
+    if (timeline != nullptr) {
+      for (const Node& action : timeline->items) {
+        const Node* name = action.find("name");
+        found = found || (name != nullptr && name->scalar == what_if.skip[k]);
+      }
+    }
+    if (!found) {
+      fail(skip->items[k], "what_ifs skip",
+           "expected the name of a timeline action; got " + skip->items[k].describe());
+    }
+  }
+  auto& items = timeline->items;
+  items.erase(std::remove_if(items.begin(), items.end(),
+                             [&](const Node& action) {
+                               return is_named_or_rollback_to(action, what_if.skip);
+                             }),
+              items.end());
+  if (Node* alerts = root.find("alerts"); alerts != nullptr && alerts->kind == NodeKind::kList) {
+    for (Node& rule : alerts->items) {
+      Node* on_fire = rule.find("on_fire");
+      if (on_fire == nullptr || on_fire->kind != NodeKind::kList) continue;
+      auto& fired = on_fire->items;
+      fired.erase(std::remove_if(fired.begin(), fired.end(),
+                                 [&](const Node& action) {
+                                   return is_named_or_rollback_to(action, what_if.skip);
+                                 }),
+                  fired.end());
+    }
+  }
+}
+
+Scenario load_with_what_if(const std::string& yaml, const std::string& display_name,
+                           const std::string& base_dir, const std::vector<std::string>& overrides,
+                           const std::string* what_if_name) {
   Node root = yaml::parse(yaml, display_name);
   for (const std::string& assignment : overrides) yaml::apply_override(root, assignment);
   Scenario scenario;
   scenario.path = display_name;
   scenario.base_dir = base_dir;
+  const std::vector<LocatedWhatIf> what_ifs = read_what_ifs(root);
+  // Every what-if must give a valid scenario, so a broken one is reported by validate and run,
+  // not only when someone asks for it.
+  for (const LocatedWhatIf& located : what_ifs) {
+    Node copy = root;
+    apply_what_if(copy, located);
+    try {
+      (void)read_simulation(copy, base_dir);
+    } catch (const ConfigError& error) {
+      throw ConfigError(error.where(),
+                        "with what-if " + located.what_if.name + ": " + error.message());
+    }
+    scenario.what_ifs.push_back(located.what_if);
+  }
+  if (what_if_name != nullptr) {
+    const auto it = std::find_if(what_ifs.begin(), what_ifs.end(), [&](const LocatedWhatIf& w) {
+      return w.what_if.name == *what_if_name;
+    });
+    if (it == what_ifs.end()) {
+      std::string names;
+      for (const LocatedWhatIf& w : what_ifs) names += (names.empty() ? "" : ", ") + w.what_if.name;
+      throw ConfigError(SourceLocation{"--what-if " + *what_if_name},
+                        "expected a what-if of " + display_name + " (" +
+                            (names.empty() ? "it has none" : names) + "); got \"" + *what_if_name +
+                            "\"");
+    }
+    apply_what_if(root, *it);
+    scenario.applied_what_if = *what_if_name;
+  }
   scenario.config = read_simulation(root, base_dir);
   return scenario;
+}
+
+}  // namespace
+
+Scenario load_scenario_text(const std::string& yaml, const std::string& display_name,
+                            const std::string& base_dir,
+                            const std::vector<std::string>& overrides) {
+  return load_with_what_if(yaml, display_name, base_dir, overrides, nullptr);
+}
+
+Scenario load_scenario_what_if_text(const std::string& yaml, const std::string& display_name,
+                                    const std::string& base_dir,
+                                    const std::vector<std::string>& overrides,
+                                    const std::string& what_if) {
+  return load_with_what_if(yaml, display_name, base_dir, overrides, &what_if);
+}
+
+Scenario load_scenario_what_if(const std::string& path, const std::vector<std::string>& overrides,
+                               const std::string& what_if) {
+  return load_scenario_what_if_text(read_scenario_file(path), path, directory_of(path), overrides,
+                                    what_if);
 }
 
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {

@@ -58,10 +58,23 @@ namespace yaml {
 struct Node;
 }
 
+// A named alternative to the scenario (`what_ifs:`): `set` overrides ("key.path=value", as
+// --set) applied after the command line's, and timeline actions to `skip` (a change that a
+// pre-rollout check would have blocked: the named actions, and every rollback to them, never
+// happen).
+struct WhatIf {
+  std::string name;
+  std::string text;  // what it stands for, for tables
+  std::vector<std::string> set;
+  std::vector<std::string> skip;
+};
+
 struct Scenario {
-  std::string path;         // as given on the command line
-  std::string base_dir;     // directory of the scenario file; relative file paths resolve here
-  SimulationConfig config;  // every unit resolved, every default filled
+  std::string path;              // as given on the command line
+  std::string base_dir;          // directory of the scenario file; relative file paths resolve here
+  SimulationConfig config;       // every unit resolved, every default filled
+  std::vector<WhatIf> what_ifs;  // each checked: it applies and gives a valid scenario
+  std::string applied_what_if;   // the what-if this config includes, or empty
 };
 
 // Reads the file at `path`, applies `overrides` ("key.path=value", in order) to the YAML tree,
@@ -74,6 +87,17 @@ struct Scenario {
 [[nodiscard]] Scenario load_scenario_text(const std::string& yaml, const std::string& display_name,
                                           const std::string& base_dir,
                                           const std::vector<std::string>& overrides = {});
+
+// As load_scenario, with the named what-if applied. An unknown name is a ConfigError listing the
+// scenario's what-ifs.
+[[nodiscard]] Scenario load_scenario_what_if(const std::string& path,
+                                             const std::vector<std::string>& overrides,
+                                             const std::string& what_if);
+[[nodiscard]] Scenario load_scenario_what_if_text(const std::string& yaml,
+                                                  const std::string& display_name,
+                                                  const std::string& base_dir,
+                                                  const std::vector<std::string>& overrides,
+                                                  const std::string& what_if);
 
 // The balancer keys that are not options of a strategy (strategy, instances, view, unit,
 // slow_start, health_check, outlier_detection, panic_threshold, circuit_breakers, ...), in the

@@ -1,0 +1,344 @@
+// lbsim check: the pre-rollout check every postmortem asks for. Simulates the scenario's fleet and
+// workload with the configuration before a change and with the change applied, over
+// replications, and blocks the change (exit status 3, with a plain explanation) when the result
+// breaches the SLO or the imbalance limit.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "sim/analytic/statistics.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/cli/support.hpp"
+#include "sim/cli/table.hpp"
+#include "sim/metrics/run_output.hpp"
+
+namespace lbsim::cli {
+namespace {
+
+enum class SloUnit { kSeconds, kFraction, kNumber };
+
+struct SloMetric {
+  const char* name;
+  SloUnit unit;
+  const char* meaning;
+};
+
+// The metrics an SLO term can bound, in the order of the measured values below.
+constexpr std::array<SloMetric, 8> kSloMetrics = {{
+    {"p50", SloUnit::kSeconds, "median response time"},
+    {"p90", SloUnit::kSeconds, "90th percentile response time"},
+    {"p99", SloUnit::kSeconds, "99th percentile response time"},
+    {"p999", SloUnit::kSeconds, "99.9th percentile response time"},
+    {"mean", SloUnit::kSeconds, "mean response time"},
+    {"errors", SloUnit::kFraction, "error rate"},
+    {"imbalance", SloUnit::kNumber, "utilisation imbalance (busiest / mean)"},
+    {"utilization_max", SloUnit::kFraction, "busiest server's utilisation"},
+}};
+// Measured per run: the SLO metrics, then the busiest and the least busy server (index) with
+// their utilisation.
+constexpr std::size_t kBusiest = kSloMetrics.size();
+
+struct SloTerm {
+  std::size_t metric = 0;
+  bool inclusive = false;  // <= rather than <
+  double bound = 0.0;
+  std::string text;  // as written
+};
+
+[[noreturn]] void bad_slo(const std::string& text, const std::string& why) {
+  throw ConfigError(SourceLocation{"--slo " + text}, why);
+}
+
+std::vector<SloTerm> parse_slo(const std::string& text) {
+  std::vector<SloTerm> terms;
+  std::string names;
+  for (const SloMetric& metric : kSloMetrics)
+    names += (names.empty() ? "" : ", ") + std::string(metric.name);
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = text.find(',', start);
+    std::string term =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    term.erase(std::remove(term.begin(), term.end(), ' '), term.end());
+    const std::size_t op = term.find('<');
+    if (term.empty() || op == std::string::npos || op == 0) {
+      bad_slo(text, "expected terms like p99<300ms,errors<0.1% (metrics: " + names +
+                        "; bounds are upper bounds, < or <=); got \"" + term + "\"");
+    }
+    SloTerm parsed;
+    parsed.text = term;
+    const std::string name = term.substr(0, op);
+    parsed.inclusive = op + 1 < term.size() && term[op + 1] == '=';
+    const std::string value = term.substr(op + (parsed.inclusive ? 2 : 1));
+    const auto it = std::find_if(kSloMetrics.begin(), kSloMetrics.end(),
+                                 [&](const SloMetric& m) { return name == m.name; });
+    if (it == kSloMetrics.end()) {
+      bad_slo(text, "expected a metric (" + names + ") in \"" + term + "\"; got \"" + name + "\"");
+    }
+    parsed.metric = static_cast<std::size_t>(it - kSloMetrics.begin());
+    try {
+      switch (it->unit) {
+        case SloUnit::kSeconds:
+          parsed.bound = to_seconds(parse_duration(value));
+          break;
+        case SloUnit::kFraction:
+          parsed.bound = parse_fraction(value);
+          break;
+        case SloUnit::kNumber:
+          parsed.bound = parse_number_at_least(value, 0.0, true);
+          break;
+      }
+    } catch (const std::invalid_argument& e) {
+      bad_slo(text, "in \"" + term + "\": " + e.what());
+    }
+    terms.push_back(parsed);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return terms;
+}
+
+std::string show(double value, SloUnit unit) {
+  if (std::isnan(value)) return "no value";
+  char buffer[64];
+  switch (unit) {
+    case SloUnit::kSeconds:
+      if (value < 1.0) {
+        std::snprintf(buffer, sizeof buffer, "%.1f ms", value * 1e3);
+      } else {
+        std::snprintf(buffer, sizeof buffer, "%.2f s", value);
+      }
+      break;
+    case SloUnit::kFraction:
+      std::snprintf(buffer, sizeof buffer, "%.3g%%", value * 100.0);
+      break;
+    case SloUnit::kNumber:
+      std::snprintf(buffer, sizeof buffer, "%.2f", value);
+      break;
+  }
+  return buffer;
+}
+
+bool meets(const SloTerm& term, double value) {
+  if (std::isnan(value)) return true;  // nothing completed: judged by the error rate instead
+  return term.inclusive ? value <= term.bound : value < term.bound;
+}
+
+std::vector<double> measure(const SimulationConfig& config, const Recorder& recorder,
+                            const nlohmann::ordered_json& summary) {
+  const auto number = [](const nlohmann::ordered_json& v) {
+    return v.is_number() ? v.get<double>() : std::nan("");
+  };
+  const auto& latency = summary["latency_s"];
+  const auto& utilization = summary["servers"]["utilization"];
+  std::vector<double> values = {number(latency["p50"]),           number(latency["p90"]),
+                                number(latency["p99"]),           number(latency["p999"]),
+                                number(latency["mean"]),          number(summary["error_rate"]),
+                                number(utilization["imbalance"]), number(utilization["max"])};
+  const auto& per_server = recorder.totals().utilization;
+  std::size_t busiest = 0;
+  std::size_t idlest = 0;
+  for (std::size_t i = 0; i < per_server.size(); ++i) {
+    if (std::isnan(per_server[i])) continue;
+    if (std::isnan(per_server[busiest]) || per_server[i] > per_server[busiest]) busiest = i;
+    if (std::isnan(per_server[idlest]) || per_server[i] < per_server[idlest]) idlest = i;
+  }
+  values.push_back(static_cast<double>(busiest));
+  values.push_back(per_server.empty() ? std::nan("") : per_server[busiest]);
+  values.push_back(static_cast<double>(idlest));
+  values.push_back(per_server.empty() ? std::nan("") : per_server[idlest]);
+  values.push_back(static_cast<double>(recorder.totals().crashes));
+  (void)config;
+  return values;
+}
+
+}  // namespace
+
+int command_check(const std::vector<std::string>& args) {
+  po::options_description options("lbsim check options");
+  // clang-format off
+  options.add_options()
+      ("scenario", po::value<std::string>()->required(), "scenario YAML file")
+      ("change", po::value<std::string>()->required(), "the named timeline action to check")
+      ("slo", po::value<std::string>()->required(),
+       "upper bounds, comma-separated: p50|p90|p99|p999|mean<duration, errors<fraction, "
+       "imbalance<number, utilization_max<fraction; e.g. \"p99<300ms,errors<0.1%\"")
+      ("max-imbalance", po::value<double>()->default_value(1.5),
+       "limit on utilisation imbalance (busiest / mean server), unless the SLO bounds it; 0 = none")
+      ("duration", po::value<std::string>()->default_value("10m"),
+       "simulated time measured per run (after the scenario's warmup), at most the scenario's")
+      ("replications,r", po::value<std::uint64_t>()->default_value(3),
+       "replications before and after the change (>= 2)")
+      ("threads,j", po::value<unsigned>(),
+       "runs in parallel (default: the number of hardware threads)")
+      ("quiet,q", "print only the verdict");
+  // clang-format on
+  add_scenario_options(options);
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+
+  std::optional<po::variables_map> vm;
+  try {
+    vm = parse_args(args, options, positional,
+                    "lbsim check SCENARIO --change NAME --slo \"p99<300ms,errors<0.1%\"");
+  } catch (const po::error& e) {
+    return usage_error("check", e.what());
+  }
+  if (!vm) return kExitOk;
+  const std::uint64_t replications = (*vm)["replications"].as<std::uint64_t>();
+  if (replications < 2 || replications > 1'000'000) {
+    return usage_error(
+        "check", "--replications must be in [2, 1000000]; got " + std::to_string(replications));
+  }
+  const double max_imbalance = (*vm)["max-imbalance"].as<double>();
+  if (!(max_imbalance == 0.0 || max_imbalance >= 1.0)) {
+    return usage_error("check", "--max-imbalance must be 0 (none) or >= 1");
+  }
+  unsigned threads = default_threads();
+  if (vm->count("threads") != 0) {
+    threads = (*vm)["threads"].as<unsigned>();
+    if (threads < 1) return usage_error("check", "--threads must be >= 1");
+  }
+  const bool quiet = vm->count("quiet") != 0;
+
+  return with_input_errors("check", [&]() -> int {
+    std::vector<SloTerm> terms = parse_slo((*vm)["slo"].as<std::string>());
+    const auto bounds = [&](std::size_t metric) {
+      return std::any_of(terms.begin(), terms.end(),
+                         [&](const SloTerm& t) { return t.metric == metric; });
+    };
+    constexpr std::size_t kImbalance = 6;
+    if (max_imbalance > 0.0 && !bounds(kImbalance)) {
+      terms.push_back(
+          {kImbalance, true, max_imbalance, "imbalance<=" + std::to_string(max_imbalance)});
+    }
+    SimTime duration = 0;
+    try {
+      duration = parse_duration((*vm)["duration"].as<std::string>());
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(SourceLocation{"--duration"}, e.what());
+    }
+    if (duration <= 0) throw ConfigError(SourceLocation{"--duration"}, "expected a duration > 0");
+
+    const Scenario scenario = load_for_command(*vm);
+    const std::string change_name = (*vm)["change"].as<std::string>();
+    const auto change =
+        std::find_if(scenario.config.timeline.begin(), scenario.config.timeline.end(),
+                     [&](const ActionConfig& action) { return action.name == change_name; });
+    if (change == scenario.config.timeline.end()) {
+      std::string names;
+      for (const ActionConfig& action : scenario.config.timeline) {
+        if (!action.name.empty()) names += (names.empty() ? "" : ", ") + action.name;
+      }
+      throw ConfigError(SourceLocation{"--change " + change_name},
+                        "expected a named timeline action of " + scenario.path + " (" +
+                            (names.empty() ? "it names none" : names) + ")");
+    }
+    // Before: the scenario's configuration with nothing happening. After: the same with the
+    // change in place from the start. Both in steady state over the same span and random numbers.
+    SimulationConfig before = scenario.config;
+    before.timeline.clear();
+    before.alerts.clear();
+    before.incident = IncidentConfig{};
+    before.duration_ns = std::min(before.duration_ns, duration);
+    if (before.window_ns > before.warmup_ns + before.duration_ns) {
+      before.window_ns = before.warmup_ns + before.duration_ns;
+    }
+    SimulationConfig after = before;
+    ActionConfig applied = *change;
+    applied.at_ns = 0;
+    after.timeline = {applied};
+    for (const SimulationConfig* config : {&before, &after}) {
+      const Simulation model_check(*config);
+    }
+
+    const std::array<const SimulationConfig*, 2> variants = {&before, &after};
+    const auto rows = run_parallel(
+        2 * replications, threads,
+        [&](std::size_t index) {
+          SimulationConfig config = *variants[index / replications];
+          config.replication = index % replications;
+          const RunResult run = run_simulation(config, nullptr, false);
+          return measure(config, *run.recorder, make_summary(config, *run.recorder, run.stats));
+        },
+        "check", !quiet);
+    std::vector<analytic::PairedComparison> comparisons;
+    for (std::size_t m = 0; m < kSloMetrics.size(); ++m) {
+      Eigen::MatrixXd samples(static_cast<Eigen::Index>(replications), 2);
+      for (std::size_t v = 0; v < 2; ++v) {
+        for (std::uint64_t r = 0; r < replications; ++r) {
+          samples(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(v)) =
+              rows[v * replications + r][m];
+        }
+      }
+      comparisons.push_back(analytic::paired_comparison(samples, 0.95));
+    }
+
+    std::ostringstream out;
+    out << "check " << change_name << " (" << action_kind_name(change->kind) << ") on "
+        << scenario.config.name << ": " << replications << " replications of "
+        << to_seconds(before.duration_ns) << " s after " << to_seconds(before.warmup_ns)
+        << " s warmup, before and after the change\n\n";
+    std::vector<std::string> header = {"metric", "before", "after", "bound"};
+    std::vector<std::vector<std::string>> table;
+    std::vector<std::string> breaches;
+    bool breached_before = false;
+    for (const SloTerm& term : terms) {
+      const SloMetric& metric = kSloMetrics[term.metric];
+      const analytic::Interval& was = comparisons[term.metric].variants[0];
+      const analytic::Interval& now = comparisons[term.metric].variants[1];
+      const double scale = metric.unit == SloUnit::kSeconds    ? 1e3
+                           : metric.unit == SloUnit::kFraction ? 100.0
+                                                               : 1.0;
+      const std::string unit = metric.unit == SloUnit::kSeconds    ? " ms"
+                               : metric.unit == SloUnit::kFraction ? " %"
+                                                                   : "";
+      table.push_back({metric.name,
+                       format_estimate(was.mean * scale, was.half_width * scale, false) + unit,
+                       format_estimate(now.mean * scale, now.half_width * scale, false) + unit,
+                       (term.inclusive ? "<= " : "< ") + show(term.bound, metric.unit)});
+      breached_before = breached_before || !meets(term, was.mean);
+      if (!meets(term, now.mean)) {
+        breaches.push_back(std::string(metric.meaning) + " " + show(now.mean, metric.unit) +
+                           (term.inclusive ? " > " : " >= ") + show(term.bound, metric.unit) +
+                           " (before the change: " + show(was.mean, metric.unit) + ")");
+      }
+    }
+    print_table(out, header, table);
+    // Where the load went, in the first replication after the change.
+    const std::vector<double>& first_after = rows[replications];
+    const Simulation model(after);
+    const auto& servers = model.servers();
+    const auto busiest = static_cast<std::size_t>(first_after[kBusiest]);
+    const auto idlest = static_cast<std::size_t>(first_after[kBusiest + 2]);
+    out << "\nafter the change the busiest server, " << servers[busiest].name << ", runs at "
+        << show(first_after[kBusiest + 1], SloUnit::kFraction) << " and the least busy, "
+        << servers[idlest].name << ", at " << show(first_after[kBusiest + 3], SloUnit::kFraction);
+    if (first_after[kBusiest + 4] > 0) {
+      out << "; servers went down " << first_after[kBusiest + 4] << " times";
+    }
+    out << " (replication 0)\n\n";
+    const bool blocked = !breaches.empty();
+    if (blocked) {
+      out << "BLOCK: " << change_name << " breaches the SLO:\n";
+      for (const std::string& breach : breaches) out << "  - " << breach << '\n';
+      if (breached_before) {
+        out << "  (the configuration before the change already breaches the SLO too)\n";
+      }
+    } else {
+      out << "PASS: " << change_name << " keeps every bound";
+      if (breached_before) out << " (the configuration before it did not)";
+      out << '\n';
+    }
+    if (quiet) {
+      std::cout << (blocked ? "BLOCK: " : "PASS: ") << change_name << '\n';
+    } else {
+      std::cout << out.str();
+    }
+    return blocked ? kExitBlocked : kExitOk;
+  });
+}
+
+}  // namespace lbsim::cli
