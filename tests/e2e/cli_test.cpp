@@ -196,7 +196,8 @@ TEST_CASE("usage: help texts are complete, unknown commands and options are erro
 }
 
 TEST_CASE("every shipped scenario validates") {
-  for (const auto& entry : fs::directory_iterator(fs::path(LBSIM_SOURCE_DIR) / "scenarios")) {
+  for (const auto& entry :
+       fs::recursive_directory_iterator(fs::path(LBSIM_SOURCE_DIR) / "scenarios")) {
     if (entry.path().extension() != ".yaml") continue;
     const auto r = run_lbsim("validate " + shell_quote(entry.path().string()) + " --quiet");
     CHECK_MESSAGE(r.status == 0, entry.path().string() << ": " << r.output);
