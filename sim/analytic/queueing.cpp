@@ -152,6 +152,45 @@ double mmc_wait_exceeds_probability(int servers, double arrival_rate_per_s,
   return wait_probability * std::exp(-(servers * service_rate_per_s - arrival_rate_per_s) * t_s);
 }
 
+double mmc_response_exceeds_probability(int servers, double arrival_rate_per_s,
+                                        double service_rate_per_s, double t_s) {
+  const double wait_probability =
+      mmc_wait_probability(servers, arrival_rate_per_s, service_rate_per_s);
+  require_time(t_s);
+  const double mu = service_rate_per_s;
+  const double theta = servers * mu - arrival_rate_per_s;
+  const double no_wait = std::exp(-mu * t_s);
+  // Exp(theta) + Exp(mu) exceeds t. Near theta == mu the general form cancels: use the Erlang-2
+  // limit within a relative 1e-9.
+  const double waited = std::abs(theta - mu) <= 1e-9 * mu
+                            ? (1.0 + mu * t_s) * no_wait
+                            : (theta * no_wait - mu * std::exp(-theta * t_s)) / (theta - mu);
+  return (1.0 - wait_probability) * no_wait + wait_probability * waited;
+}
+
+double mmc_response_quantile_s(int servers, double arrival_rate_per_s, double service_rate_per_s,
+                               double p) {
+  if (!(p > 0.0 && p < 1.0)) throw std::invalid_argument("p must be in (0, 1)");
+  const double tail = 1.0 - p;
+  double low = 0.0;
+  double high = 1.0 / service_rate_per_s;
+  while (mmc_response_exceeds_probability(servers, arrival_rate_per_s, service_rate_per_s, high) >
+         tail) {
+    low = high;
+    high *= 2.0;
+  }
+  while (high - low > 1e-12 * high) {
+    const double mid = 0.5 * (low + high);
+    if (mmc_response_exceeds_probability(servers, arrival_rate_per_s, service_rate_per_s, mid) >
+        tail) {
+      low = mid;
+    } else {
+      high = mid;
+    }
+  }
+  return 0.5 * (low + high);
+}
+
 MmckResult mmck(int servers, int capacity, double arrival_rate_per_s, double service_rate_per_s) {
   require_at_least("servers", servers, 1);
   require_at_least("capacity", capacity, servers);

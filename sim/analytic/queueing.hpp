@@ -48,6 +48,16 @@ namespace lbsim::analytic {
 // c mu - lambda.
 [[nodiscard]] double mmc_wait_exceeds_probability(int servers, double arrival_rate_per_s,
                                                   double service_rate_per_s, double t_s);
+// M/M/c FCFS: P(T > t) for the response T = Wq + S, S ~ Exp(mu) independent of Wq. With
+// theta = c mu - lambda: P(T > t) = (1 - C) e^{-mu t} + C (theta e^{-mu t} - mu e^{-theta t}) /
+// (theta - mu), and C (1 + mu t) e^{-mu t} for the second term when theta = mu (the sum of two
+// exponentials of rates theta and mu). c = 1 gives M/M/1's e^{-(mu - lambda) t}.
+[[nodiscard]] double mmc_response_exceeds_probability(int servers, double arrival_rate_per_s,
+                                                      double service_rate_per_s, double t_s);
+// The p-quantile of that response time, p in (0, 1): the t with P(T > t) = 1 - p, by bisection
+// to a relative 1e-12 (P(T > t) decreases in t).
+[[nodiscard]] double mmc_response_quantile_s(int servers, double arrival_rate_per_s,
+                                             double service_rate_per_s, double p);
 
 // ---- M/M/c/K: c servers, at most K customers in the system (queue capacity K - c); arrivals that
 // find K present are lost. Stable for any load. Birth-death product form ([K] ch. 3): p_n

@@ -10,6 +10,7 @@
 
 #include "sim/analytic/statistics.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/slo.hpp"
 #include "sim/cli/support.hpp"
 #include "sim/cli/table.hpp"
 #include "sim/metrics/run_output.hpp"
@@ -17,126 +18,12 @@
 namespace lbsim::cli {
 namespace {
 
-enum class SloUnit { kSeconds, kFraction, kNumber };
-
-struct SloMetric {
-  const char* name;
-  SloUnit unit;
-  const char* meaning;
-};
-
-// The metrics an SLO term can bound, in the order of the measured values below.
-constexpr std::array<SloMetric, 8> kSloMetrics = {{
-    {"p50", SloUnit::kSeconds, "median response time"},
-    {"p90", SloUnit::kSeconds, "90th percentile response time"},
-    {"p99", SloUnit::kSeconds, "99th percentile response time"},
-    {"p999", SloUnit::kSeconds, "99.9th percentile response time"},
-    {"mean", SloUnit::kSeconds, "mean response time"},
-    {"errors", SloUnit::kFraction, "error rate"},
-    {"imbalance", SloUnit::kNumber, "utilisation imbalance (busiest / mean)"},
-    {"utilization_max", SloUnit::kFraction, "busiest server's utilisation"},
-}};
 // Measured per run: the SLO metrics, then the busiest and the least busy server (index) with
-// their utilisation.
+// their utilisation, then how many times servers went down.
 constexpr std::size_t kBusiest = kSloMetrics.size();
 
-struct SloTerm {
-  std::size_t metric = 0;
-  bool inclusive = false;  // <= rather than <
-  double bound = 0.0;
-  std::string text;  // as written
-};
-
-[[noreturn]] void bad_slo(const std::string& text, const std::string& why) {
-  throw ConfigError(SourceLocation{"--slo " + text}, why);
-}
-
-std::vector<SloTerm> parse_slo(const std::string& text) {
-  std::vector<SloTerm> terms;
-  std::string names;
-  for (const SloMetric& metric : kSloMetrics)
-    names += (names.empty() ? "" : ", ") + std::string(metric.name);
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = text.find(',', start);
-    std::string term =
-        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    term.erase(std::remove(term.begin(), term.end(), ' '), term.end());
-    const std::size_t op = term.find('<');
-    if (term.empty() || op == std::string::npos || op == 0) {
-      bad_slo(text, "expected terms like p99<300ms,errors<0.1% (metrics: " + names +
-                        "; bounds are upper bounds, < or <=); got \"" + term + "\"");
-    }
-    SloTerm parsed;
-    parsed.text = term;
-    const std::string name = term.substr(0, op);
-    parsed.inclusive = op + 1 < term.size() && term[op + 1] == '=';
-    const std::string value = term.substr(op + (parsed.inclusive ? 2 : 1));
-    const auto it = std::find_if(kSloMetrics.begin(), kSloMetrics.end(),
-                                 [&](const SloMetric& m) { return name == m.name; });
-    if (it == kSloMetrics.end()) {
-      bad_slo(text, "expected a metric (" + names + ") in \"" + term + "\"; got \"" + name + "\"");
-    }
-    parsed.metric = static_cast<std::size_t>(it - kSloMetrics.begin());
-    try {
-      switch (it->unit) {
-        case SloUnit::kSeconds:
-          parsed.bound = to_seconds(parse_duration(value));
-          break;
-        case SloUnit::kFraction:
-          parsed.bound = parse_fraction(value);
-          break;
-        case SloUnit::kNumber:
-          parsed.bound = parse_number_at_least(value, 0.0, true);
-          break;
-      }
-    } catch (const std::invalid_argument& e) {
-      bad_slo(text, "in \"" + term + "\": " + e.what());
-    }
-    terms.push_back(parsed);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return terms;
-}
-
-std::string show(double value, SloUnit unit) {
-  if (std::isnan(value)) return "no value";
-  char buffer[64];
-  switch (unit) {
-    case SloUnit::kSeconds:
-      if (value < 1.0) {
-        std::snprintf(buffer, sizeof buffer, "%.1f ms", value * 1e3);
-      } else {
-        std::snprintf(buffer, sizeof buffer, "%.2f s", value);
-      }
-      break;
-    case SloUnit::kFraction:
-      std::snprintf(buffer, sizeof buffer, "%.3g%%", value * 100.0);
-      break;
-    case SloUnit::kNumber:
-      std::snprintf(buffer, sizeof buffer, "%.2f", value);
-      break;
-  }
-  return buffer;
-}
-
-bool meets(const SloTerm& term, double value) {
-  if (std::isnan(value)) return true;  // nothing completed: judged by the error rate instead
-  return term.inclusive ? value <= term.bound : value < term.bound;
-}
-
-std::vector<double> measure(const SimulationConfig& config, const Recorder& recorder,
-                            const nlohmann::ordered_json& summary) {
-  const auto number = [](const nlohmann::ordered_json& v) {
-    return v.is_number() ? v.get<double>() : std::nan("");
-  };
-  const auto& latency = summary["latency_s"];
-  const auto& utilization = summary["servers"]["utilization"];
-  std::vector<double> values = {number(latency["p50"]),           number(latency["p90"]),
-                                number(latency["p99"]),           number(latency["p999"]),
-                                number(latency["mean"]),          number(summary["error_rate"]),
-                                number(utilization["imbalance"]), number(utilization["max"])};
+std::vector<double> measure(const Recorder& recorder, const nlohmann::ordered_json& summary) {
+  std::vector<double> values = slo_values(summary);
   const auto& per_server = recorder.totals().utilization;
   std::size_t busiest = 0;
   std::size_t idlest = 0;
@@ -150,7 +37,6 @@ std::vector<double> measure(const SimulationConfig& config, const Recorder& reco
   values.push_back(static_cast<double>(idlest));
   values.push_back(per_server.empty() ? std::nan("") : per_server[idlest]);
   values.push_back(static_cast<double>(recorder.totals().crashes));
-  (void)config;
   return values;
 }
 
@@ -209,10 +95,9 @@ int command_check(const std::vector<std::string>& args) {
       return std::any_of(terms.begin(), terms.end(),
                          [&](const SloTerm& t) { return t.metric == metric; });
     };
-    constexpr std::size_t kImbalance = 6;
-    if (max_imbalance > 0.0 && !bounds(kImbalance)) {
+    if (max_imbalance > 0.0 && !bounds(kSloImbalance)) {
       terms.push_back(
-          {kImbalance, true, max_imbalance, "imbalance<=" + std::to_string(max_imbalance)});
+          {kSloImbalance, true, max_imbalance, "imbalance<=" + std::to_string(max_imbalance)});
     }
     SimTime duration = 0;
     try {
@@ -261,7 +146,7 @@ int command_check(const std::vector<std::string>& args) {
           SimulationConfig config = *variants[index / replications];
           config.replication = index % replications;
           const RunResult run = run_simulation(config, nullptr, false);
-          return measure(config, *run.recorder, make_summary(config, *run.recorder, run.stats));
+          return measure(*run.recorder, make_summary(config, *run.recorder, run.stats));
         },
         "check", !quiet);
     std::vector<analytic::PairedComparison> comparisons;
@@ -298,12 +183,13 @@ int command_check(const std::vector<std::string>& args) {
       table.push_back({metric.name,
                        format_estimate(was.mean * scale, was.half_width * scale, false) + unit,
                        format_estimate(now.mean * scale, now.half_width * scale, false) + unit,
-                       (term.inclusive ? "<= " : "< ") + show(term.bound, metric.unit)});
+                       (term.inclusive ? "<= " : "< ") + show_slo_value(term.bound, metric.unit)});
       breached_before = breached_before || !meets(term, was.mean);
       if (!meets(term, now.mean)) {
-        breaches.push_back(std::string(metric.meaning) + " " + show(now.mean, metric.unit) +
-                           (term.inclusive ? " > " : " >= ") + show(term.bound, metric.unit) +
-                           " (before the change: " + show(was.mean, metric.unit) + ")");
+        breaches.push_back(
+            std::string(metric.meaning) + " " + show_slo_value(now.mean, metric.unit) +
+            (term.inclusive ? " > " : " >= ") + show_slo_value(term.bound, metric.unit) +
+            " (before the change: " + show_slo_value(was.mean, metric.unit) + ")");
       }
     }
     print_table(out, header, table);
@@ -314,8 +200,9 @@ int command_check(const std::vector<std::string>& args) {
     const auto busiest = static_cast<std::size_t>(first_after[kBusiest]);
     const auto idlest = static_cast<std::size_t>(first_after[kBusiest + 2]);
     out << "\nafter the change the busiest server, " << servers[busiest].name << ", runs at "
-        << show(first_after[kBusiest + 1], SloUnit::kFraction) << " and the least busy, "
-        << servers[idlest].name << ", at " << show(first_after[kBusiest + 3], SloUnit::kFraction);
+        << show_slo_value(first_after[kBusiest + 1], SloUnit::kFraction) << " and the least busy, "
+        << servers[idlest].name << ", at "
+        << show_slo_value(first_after[kBusiest + 3], SloUnit::kFraction);
     if (first_after[kBusiest + 4] > 0) {
       out << "; servers went down " << first_after[kBusiest + 4] << " times";
     }

@@ -25,5 +25,7 @@ int command_validate(const std::vector<std::string>& args);
 int command_compare(const std::vector<std::string>& args);
 int command_replay(const std::vector<std::string>& args);
 int command_check(const std::vector<std::string>& args);
+int command_sweep(const std::vector<std::string>& args);
+int command_capacity(const std::vector<std::string>& args);
 
 }  // namespace lbsim::cli

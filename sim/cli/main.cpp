@@ -19,6 +19,9 @@ const std::vector<Command>& commands() {
        command_replay},
       {"check", "pre-rollout check: simulate a change and block it if it breaches an SLO",
        command_check},
+      {"sweep", "a scenario over a grid of overrides, replicated: one tidy CSV", command_sweep},
+      {"capacity", "servers needed per load level under an SLO, and the headroom before it breaks",
+       command_capacity},
   };
   return table;
 }

@@ -10,6 +10,7 @@
 #include <limits>
 #include <numbers>
 #include <stdexcept>
+#include <tuple>
 
 namespace lbsim::analytic {
 namespace {
@@ -286,4 +287,42 @@ TEST_CASE("invalid or unstable inputs throw") {
 }
 
 }  // namespace
+}  // namespace lbsim::analytic
+
+namespace lbsim::analytic {
+
+TEST_CASE("M/M/c response-time tail: M/M/1 at c = 1, the Erlang-2 case, and its mean") {
+  // c = 1: P(T > t) = e^{-(mu - lambda) t}; its 99th percentile is ln(100) / (mu - lambda).
+  CHECK(mmc_response_exceeds_probability(1, 1.0, 2.0, 1.5) ==
+        doctest::Approx(std::exp(-1.5)).epsilon(1e-12));
+  CHECK(mmc_response_quantile_s(1, 1.0, 2.0, 0.99) ==
+        doctest::Approx(std::log(100.0)).epsilon(1e-10));
+  // c = 2, lambda = mu = 1: C = 1/3 and theta = c mu - lambda = mu, the Erlang-2 branch:
+  // P(T > t) = (2/3) e^{-t} + (1/3)(1 + t) e^{-t}; at t = 1, (4/3) e^{-1}.
+  CHECK(mmc_response_exceeds_probability(2, 1.0, 1.0, 1.0) ==
+        doctest::Approx(4.0 / 3.0 * std::exp(-1.0)).epsilon(1e-12));
+  // The tail integrates to the mean response (T >= 0): trapezoid rule with a fine step over
+  // [0, 60 / min(mu, theta)], where the tail is below e^{-60}. Step 1e-4 of the time scale: the
+  // rule's error is O(h^2) ~ 1e-8 relative.
+  for (const auto& [c, lambda, mu] :
+       {std::tuple{4, 3.2, 1.0}, std::tuple{10, 9.0, 1.0}, std::tuple{3, 1.0, 2.0}}) {
+    CAPTURE(c);
+    const double theta = c * mu - lambda;
+    const double end = 60.0 / std::min(mu, theta);
+    const double h = 1e-4 / std::max(mu, theta);
+    double integral = 0.0;
+    double previous = 1.0;
+    for (double t = h; t <= end; t += h) {
+      const double next = mmc_response_exceeds_probability(c, lambda, mu, t);
+      integral += 0.5 * (previous + next) * h;
+      previous = next;
+    }
+    CHECK(integral == doctest::Approx(mmc_mean_response_s(c, lambda, mu)).epsilon(1e-6));
+    // The quantile inverts the tail.
+    const double p99 = mmc_response_quantile_s(c, lambda, mu, 0.99);
+    CHECK(mmc_response_exceeds_probability(c, lambda, mu, p99) ==
+          doctest::Approx(0.01).epsilon(1e-9));
+  }
+}
+
 }  // namespace lbsim::analytic
