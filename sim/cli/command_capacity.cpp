@@ -121,40 +121,28 @@ int command_capacity(const std::vector<std::string>& args) {
       ("group", po::value<std::string>(), "the server group to size (default: the first)")
       ("max-servers", po::value<int>()->default_value(10000), "the largest fleet to try")
       ("duration", po::value<std::string>()->default_value("10m"),
-       "simulated time measured per run (after the scenario's warmup), at most the scenario's")
-      ("replications,r", po::value<std::uint64_t>()->default_value(3),
-       "replications per fleet size (>= 2), common random numbers")
-      ("threads,j", po::value<unsigned>(),
-       "runs in parallel (default: the number of hardware threads)")
-      ("out,o", po::value<std::string>(),
-       "output directory (default runs/<scenario name>-capacity)")
-      ("force,f", "replace an existing non-empty output directory")
-      ("quiet,q", "print nothing but errors");
+       "simulated time measured per run (after the scenario's warmup), at most the scenario's");
   // clang-format on
+  add_replication_options(options, 3, "replications per fleet size");
+  add_output_options(options, "output directory (default runs/<scenario name>-capacity)");
   add_scenario_options(options);
   po::positional_options_description positional;
   positional.add("scenario", 1);
 
   std::optional<po::variables_map> vm;
+  Replication replication;
   try {
     vm = parse_args(args, options, positional,
                     "lbsim capacity SCENARIO --slo \"p99<250ms,errors<0.1%\" --load 1x,2x");
+    if (vm) replication = read_replication_options(*vm);
   } catch (const po::error& e) {
     return usage_error("capacity", e.what());
   }
   if (!vm) return kExitOk;
-  const std::uint64_t replications = (*vm)["replications"].as<std::uint64_t>();
-  if (replications < 2 || replications > 1'000'000) {
-    return usage_error(
-        "capacity", "--replications must be in [2, 1000000]; got " + std::to_string(replications));
-  }
+  const std::uint64_t replications = replication.replications;
+  const unsigned threads = replication.threads;
   const int max_servers = (*vm)["max-servers"].as<int>();
   if (max_servers < 1) return usage_error("capacity", "--max-servers must be >= 1");
-  unsigned threads = default_threads();
-  if (vm->count("threads") != 0) {
-    threads = (*vm)["threads"].as<unsigned>();
-    if (threads < 1) return usage_error("capacity", "--threads must be >= 1");
-  }
   const bool quiet = vm->count("quiet") != 0;
 
   return with_input_errors("capacity", [&]() -> int {

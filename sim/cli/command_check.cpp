@@ -55,37 +55,28 @@ int command_check(const std::vector<std::string>& args) {
        "limit on utilisation imbalance (busiest / mean server), unless the SLO bounds it; 0 = none")
       ("duration", po::value<std::string>()->default_value("10m"),
        "simulated time measured per run (after the scenario's warmup), at most the scenario's")
-      ("replications,r", po::value<std::uint64_t>()->default_value(3),
-       "replications before and after the change (>= 2)")
-      ("threads,j", po::value<unsigned>(),
-       "runs in parallel (default: the number of hardware threads)")
       ("quiet,q", "print only the verdict");
   // clang-format on
+  add_replication_options(options, 3, "replications before and after the change");
   add_scenario_options(options);
   po::positional_options_description positional;
   positional.add("scenario", 1);
 
   std::optional<po::variables_map> vm;
+  Replication replication;
   try {
     vm = parse_args(args, options, positional,
                     "lbsim check SCENARIO --change NAME --slo \"p99<300ms,errors<0.1%\"");
+    if (vm) replication = read_replication_options(*vm);
   } catch (const po::error& e) {
     return usage_error("check", e.what());
   }
   if (!vm) return kExitOk;
-  const std::uint64_t replications = (*vm)["replications"].as<std::uint64_t>();
-  if (replications < 2 || replications > 1'000'000) {
-    return usage_error(
-        "check", "--replications must be in [2, 1000000]; got " + std::to_string(replications));
-  }
+  const std::uint64_t replications = replication.replications;
+  const unsigned threads = replication.threads;
   const double max_imbalance = (*vm)["max-imbalance"].as<double>();
   if (!(max_imbalance == 0.0 || max_imbalance >= 1.0)) {
     return usage_error("check", "--max-imbalance must be 0 (none) or >= 1");
-  }
-  unsigned threads = default_threads();
-  if (vm->count("threads") != 0) {
-    threads = (*vm)["threads"].as<unsigned>();
-    if (threads < 1) return usage_error("check", "--threads must be >= 1");
   }
   const bool quiet = vm->count("quiet") != 0;
 
@@ -149,17 +140,7 @@ int command_check(const std::vector<std::string>& args) {
           return measure(*run.recorder, make_summary(config, *run.recorder, run.stats));
         },
         "check", !quiet);
-    std::vector<analytic::PairedComparison> comparisons;
-    for (std::size_t m = 0; m < kSloMetrics.size(); ++m) {
-      Eigen::MatrixXd samples(static_cast<Eigen::Index>(replications), 2);
-      for (std::size_t v = 0; v < 2; ++v) {
-        for (std::uint64_t r = 0; r < replications; ++r) {
-          samples(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(v)) =
-              rows[v * replications + r][m];
-        }
-      }
-      comparisons.push_back(analytic::paired_comparison(samples, 0.95));
-    }
+    const auto comparisons = compare_columns(rows, 2, replications, kSloMetrics.size());
 
     std::ostringstream out;
     out << "check " << change_name << " (" << action_kind_name(change->kind) << ") on "

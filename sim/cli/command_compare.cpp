@@ -70,11 +70,11 @@ struct Variant {
 
 // Runs every (variant, replication) pair. Run i is variant i / R, replication i % R; each is an
 // independent Simulation + Recorder, so the results do not depend on scheduling.
-std::vector<MetricValues> run_all(const std::vector<Variant>& variants, std::uint64_t replications,
-                                  unsigned threads, bool show_progress) {
-  const std::size_t total = variants.size() * replications;
-  const auto rows = run_parallel(
-      total, threads,
+std::vector<std::vector<double>> run_all(const std::vector<Variant>& variants,
+                                         std::uint64_t replications, unsigned threads,
+                                         bool show_progress) {
+  return run_parallel(
+      variants.size() * replications, threads,
       [&](std::size_t index) {
         SimulationConfig config = variants[index / replications].config;
         config.replication = index % replications;
@@ -83,30 +83,6 @@ std::vector<MetricValues> run_all(const std::vector<Variant>& variants, std::uin
         return std::vector<double>(values.begin(), values.end());
       },
       "compare", show_progress);
-  std::vector<MetricValues> results(total);
-  for (std::size_t i = 0; i < total; ++i) {
-    std::copy(rows[i].begin(), rows[i].end(), results[i].begin());
-  }
-  return results;
-}
-
-// One comparison per metric over the R x V matrix of that metric.
-std::vector<analytic::PairedComparison> compare_metrics(const std::vector<MetricValues>& results,
-                                                        std::size_t variant_count,
-                                                        std::uint64_t replications) {
-  std::vector<analytic::PairedComparison> comparisons;
-  for (std::size_t m = 0; m < kMetrics.size(); ++m) {
-    Eigen::MatrixXd samples(static_cast<Eigen::Index>(replications),
-                            static_cast<Eigen::Index>(variant_count));
-    for (std::size_t v = 0; v < variant_count; ++v) {
-      for (std::uint64_t r = 0; r < replications; ++r) {
-        samples(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(v)) =
-            results[v * replications + r][m];
-      }
-    }
-    comparisons.push_back(analytic::paired_comparison(samples, kConfidence));
-  }
-  return comparisons;
 }
 
 // ---- terminal table ----------------------------------------------------------------------------
@@ -178,7 +154,7 @@ void write_compare_csv(std::ostream& out, const std::vector<Variant>& variants,
 }
 
 void write_runs_csv(std::ostream& out, const std::vector<Variant>& variants,
-                    std::uint64_t replications, const std::vector<MetricValues>& results) {
+                    std::uint64_t replications, const std::vector<std::vector<double>>& results) {
   out << "variant,replication";
   for (const Metric& metric : kMetrics) out << ',' << metric.name;
   out << '\n';
@@ -191,7 +167,7 @@ void write_runs_csv(std::ostream& out, const std::vector<Variant>& variants,
 
 nlohmann::ordered_json compare_json(const std::vector<Variant>& variants,
                                     std::uint64_t replications,
-                                    const std::vector<MetricValues>& results,
+                                    const std::vector<std::vector<double>>& results,
                                     const std::vector<analytic::PairedComparison>& comparisons) {
   const SimulationConfig& base = variants.front().config;
   nlohmann::ordered_json doc;
@@ -250,44 +226,28 @@ int command_compare(const std::vector<std::string>& args) {
       ("scenario", po::value<std::string>()->required(), "scenario YAML file")
       ("strategies", po::value<std::string>()->required(),
        "comma-separated variants, each a strategy name with optional options, e.g. "
-       "round_robin,random,least_request:choices=3")
-      ("replications,r", po::value<std::uint64_t>()->default_value(10),
-       "replications per variant (>= 2), numbered 0..R-1 for every variant (common random "
-       "numbers)")
-      ("threads,j", po::value<unsigned>(),
-       "runs in parallel (default: the number of hardware threads)")
-      ("out,o", po::value<std::string>(),
-       "output directory to write (default runs/<scenario name>-compare)")
-      ("force,f", "replace an existing non-empty output directory")
-      ("quiet,q", "print nothing but errors");
+       "round_robin,random,least_request:choices=3");
   // clang-format on
+  add_replication_options(options, 10, "replications per variant");
+  add_output_options(options, "output directory to write (default runs/<scenario name>-compare)");
+  options.add_options()("no-report", "do not write report.html and its PNG plots");
   add_scenario_options(options);
   po::positional_options_description positional;
   positional.add("scenario", 1);
 
   std::optional<po::variables_map> vm;
+  Replication replication;
   try {
     vm = parse_args(args, options, positional,
                     "lbsim compare SCENARIO --strategies A,B[,...] [options]");
+    if (vm) replication = read_replication_options(*vm);
   } catch (const po::error& e) {
     return usage_error("compare", e.what());
   }
   if (!vm) return kExitOk;
+  const std::uint64_t replications = replication.replications;
+  const unsigned threads = replication.threads;
 
-  const std::uint64_t replications = (*vm)["replications"].as<std::uint64_t>();
-  // Two replications are the fewest that give an interval; the upper bound only guards against a
-  // typo (or "-1", which Boost reads as 2^64 - 1) sizing the result table.
-  if (replications < 2 || replications > 1'000'000) {
-    return usage_error("compare",
-                       "--replications must be in [2, 1000000] (a confidence interval "
-                       "needs two replications); got " +
-                           std::to_string(replications));
-  }
-  unsigned threads = default_threads();
-  if (vm->count("threads") != 0) {
-    threads = (*vm)["threads"].as<unsigned>();
-    if (threads < 1) return usage_error("compare", "--threads must be >= 1");
-  }
   const bool quiet = vm->count("quiet") != 0;
 
   return with_input_errors("compare", [&]() -> int {
@@ -315,8 +275,9 @@ int command_compare(const std::vector<std::string>& args) {
                                     : "runs/" + variants.front().config.name + "-compare";
     RunDirectory run_dir(out_dir, vm->count("force") != 0);
 
-    const std::vector<MetricValues> results = run_all(variants, replications, threads, !quiet);
-    const auto comparisons = compare_metrics(results, variants.size(), replications);
+    const auto results = run_all(variants, replications, threads, !quiet);
+    const auto comparisons =
+        compare_columns(results, variants.size(), replications, kMetrics.size());
 
     write_file(run_dir.file("compare.csv"),
                [&](std::ostream& o) { write_compare_csv(o, variants, replications, comparisons); });
@@ -325,6 +286,13 @@ int command_compare(const std::vector<std::string>& args) {
     write_file(run_dir.file("compare.json"), [&](std::ostream& o) {
       write_json(o, compare_json(variants, replications, results, comparisons));
     });
+    if (vm->count("no-report") == 0) {
+      // Into the directory before it is committed: a failed report leaves nothing behind.
+      if (const int status = write_report(run_dir.file(""), true); status != 0) {
+        throw OutputError("the report failed (python exit status " + std::to_string(status) +
+                          "); --no-report skips it");
+      }
+    }
     run_dir.commit();
     if (!quiet) {
       print_comparison(std::cout, variants, replications, comparisons);

@@ -329,37 +329,27 @@ int command_replay(const std::vector<std::string>& args) {
   options.add_options()
       ("scenario", po::value<std::string>()->required(), "scenario YAML file with an incident")
       ("what-if,w", po::value<std::vector<std::string>>()->multitoken(),
-       "what-ifs of the scenario to compare with the baseline, or `all`")
-      ("replications,r", po::value<std::uint64_t>()->default_value(10),
-       "replications of the baseline and each what-if (>= 2; with --what-if)")
-      ("threads,j", po::value<unsigned>(),
-       "runs in parallel (default: the number of hardware threads)")
-      ("out,o", po::value<std::string>(),
-       "run directory to write (default runs/<scenario name>-replay)")
-      ("force,f", "replace an existing non-empty run directory")
-      ("quiet,q", "print nothing but errors");
+       "what-ifs of the scenario to compare with the baseline, or `all`");
   // clang-format on
+  add_replication_options(options, 10,
+                          "replications of the baseline and each what-if (with --what-if)");
+  add_output_options(options, "run directory to write (default runs/<scenario name>-replay)");
+  options.add_options()("no-report", "do not write report.html and its PNG plots");
   add_scenario_options(options);
   po::positional_options_description positional;
   positional.add("scenario", 1);
 
   std::optional<po::variables_map> vm;
+  Replication replication;
   try {
     vm = parse_args(args, options, positional, "lbsim replay SCENARIO [--what-if NAME...]");
+    if (vm) replication = read_replication_options(*vm);
   } catch (const po::error& e) {
     return usage_error("replay", e.what());
   }
   if (!vm) return kExitOk;
-  const std::uint64_t replications = (*vm)["replications"].as<std::uint64_t>();
-  if (replications < 2 || replications > 1'000'000) {
-    return usage_error(
-        "replay", "--replications must be in [2, 1000000]; got " + std::to_string(replications));
-  }
-  unsigned threads = default_threads();
-  if (vm->count("threads") != 0) {
-    threads = (*vm)["threads"].as<unsigned>();
-    if (threads < 1) return usage_error("replay", "--threads must be >= 1");
-  }
+  const std::uint64_t replications = replication.replications;
+  const unsigned threads = replication.threads;
   const bool quiet = vm->count("quiet") != 0;
 
   return with_input_errors("replay", [&]() -> int {
@@ -428,24 +418,21 @@ int command_replay(const std::vector<std::string>& args) {
             return impact_of(config, *run.recorder, make_summary(config, *run.recorder, run.stats));
           },
           "what-ifs", !quiet);
-      std::vector<analytic::PairedComparison> comparisons;
-      for (std::size_t m = 0; m < kImpact.size(); ++m) {
-        Eigen::MatrixXd samples(static_cast<Eigen::Index>(replications),
-                                static_cast<Eigen::Index>(alternatives.size()));
-        for (std::size_t v = 0; v < alternatives.size(); ++v) {
-          for (std::uint64_t r = 0; r < replications; ++r) {
-            samples(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(v)) =
-                rows[v * replications + r][m];
-          }
-        }
-        comparisons.push_back(analytic::paired_comparison(samples, kConfidence));
-      }
+      const auto comparisons =
+          compare_columns(rows, alternatives.size(), replications, kImpact.size());
       print_what_ifs(story, alternatives, replications, comparisons);
       write_file(run_dir.file("whatif.csv"), [&](std::ostream& o) {
         write_what_if_csv(o, alternatives, replications, comparisons);
       });
     }
     write_file(run_dir.file("replay.txt"), [&](std::ostream& o) { o << story.str(); });
+    if (vm->count("no-report") == 0) {
+      // Into the directory before it is committed: a failed report leaves nothing behind.
+      if (const int status = write_report(run_dir.file(""), true); status != 0) {
+        throw OutputError("the report failed (python exit status " + std::to_string(status) +
+                          "); --no-report skips it");
+      }
+    }
     run_dir.commit();
     if (!quiet) {
       std::cout << story.str() << "\nrun directory: " << run_dir.target().string() << '\n';

@@ -100,37 +100,25 @@ int command_sweep(const std::vector<std::string>& args) {
   options.add_options()
       ("scenario", po::value<std::string>()->required(), "scenario YAML file")
       ("grid,g", po::value<std::vector<std::string>>()->required(),
-       "key.path=v1,v2,... (repeat for more axes; the grid is their Cartesian product)")
-      ("replications,r", po::value<std::uint64_t>()->default_value(3),
-       "replications per point (>= 2), common random numbers across points")
-      ("threads,j", po::value<unsigned>(),
-       "runs in parallel (default: the number of hardware threads)")
-      ("out,o", po::value<std::string>(),
-       "output directory (default runs/<scenario name>-sweep)")
-      ("force,f", "replace an existing non-empty output directory")
-      ("quiet,q", "print nothing but errors");
+       "key.path=v1,v2,... (repeat for more axes; the grid is their Cartesian product)");
   // clang-format on
+  add_replication_options(options, 3, "replications per point");
+  add_output_options(options, "output directory (default runs/<scenario name>-sweep)");
   add_scenario_options(options);
   po::positional_options_description positional;
   positional.add("scenario", 1);
 
   std::optional<po::variables_map> vm;
+  Replication replication;
   try {
     vm = parse_args(args, options, positional, "lbsim sweep SCENARIO --grid key=v1,v2 [...]");
+    if (vm) replication = read_replication_options(*vm);
   } catch (const po::error& e) {
     return usage_error("sweep", e.what());
   }
   if (!vm) return kExitOk;
-  const std::uint64_t replications = (*vm)["replications"].as<std::uint64_t>();
-  if (replications < 2 || replications > 1'000'000) {
-    return usage_error(
-        "sweep", "--replications must be in [2, 1000000]; got " + std::to_string(replications));
-  }
-  unsigned threads = default_threads();
-  if (vm->count("threads") != 0) {
-    threads = (*vm)["threads"].as<unsigned>();
-    if (threads < 1) return usage_error("sweep", "--threads must be >= 1");
-  }
+  const std::uint64_t replications = replication.replications;
+  const unsigned threads = replication.threads;
   const bool quiet = vm->count("quiet") != 0;
 
   return with_input_errors("sweep", [&]() -> int {

@@ -27,5 +27,6 @@ int command_replay(const std::vector<std::string>& args);
 int command_check(const std::vector<std::string>& args);
 int command_sweep(const std::vector<std::string>& args);
 int command_capacity(const std::vector<std::string>& args);
+int command_report(const std::vector<std::string>& args);
 
 }  // namespace lbsim::cli

@@ -22,6 +22,7 @@ const std::vector<Command>& commands() {
       {"sweep", "a scenario over a grid of overrides, replicated: one tidy CSV", command_sweep},
       {"capacity", "servers needed per load level under an SLO, and the headroom before it breaks",
        command_capacity},
+      {"report", "write report.html and PNG plots for a run directory", command_report},
   };
   return table;
 }

@@ -1,15 +1,20 @@
 #include "sim/cli/support.hpp"
 
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
 
 #include "sim/cli/commands.hpp"
+#include "sim/cli/table.hpp"
 #include "sim/metrics/run_output.hpp"
 
 namespace lbsim::cli {
@@ -165,6 +170,72 @@ int with_input_errors(const std::string& command, const std::function<int()>& bo
     std::cerr << "lbsim " << command << ": " << e.what() << '\n';
   }
   return kExitBadInput;
+}
+
+void add_replication_options(po::options_description& options, std::uint64_t default_replications,
+                             const std::string& what) {
+  options.add_options()(
+      "replications,r", po::value<std::uint64_t>()->default_value(default_replications),
+      (what + " (>= 2), numbered 0..R-1 for each (common random numbers)").c_str())(
+      "threads,j", po::value<unsigned>(),
+      "runs in parallel (default: the number of hardware threads)");
+}
+
+void add_output_options(po::options_description& options, const std::string& what) {
+  options.add_options()("out,o", po::value<std::string>(), what.c_str())(
+      "force,f", "replace an existing non-empty output directory")("quiet,q",
+                                                                   "print nothing but errors");
+}
+
+Replication read_replication_options(const po::variables_map& vm) {
+  Replication replication;
+  replication.replications = vm["replications"].as<std::uint64_t>();
+  if (replication.replications < 2 || replication.replications > 1'000'000) {
+    throw po::error(
+        "--replications must be in [2, 1000000] (a confidence interval needs two "
+        "replications); got " +
+        std::to_string(replication.replications));
+  }
+  replication.threads = default_threads();
+  if (vm.count("threads") != 0) {
+    replication.threads = vm["threads"].as<unsigned>();
+    if (replication.threads < 1) throw po::error("--threads must be >= 1");
+  }
+  return replication;
+}
+
+int write_report(const std::filesystem::path& run_dir, bool quiet) {
+  const char* python_env = std::getenv("LBSIM_PYTHON");
+  const char* analysis_env = std::getenv("LBSIM_ANALYSIS_DIR");
+  const std::string python = python_env != nullptr ? python_env : "/usr/bin/python3";
+  const std::string analysis = analysis_env != nullptr ? analysis_env : LBSIM_ANALYSIS_DIR;
+  std::vector<std::string> argv_text = {python, "-m", "analysis.report", run_dir.string()};
+  if (quiet) argv_text.emplace_back("--quiet");
+  std::vector<char*> argv;
+  for (std::string& arg : argv_text) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  // The child's environment: ours, with PYTHONPATH pointing at the analysis package and
+  // matplotlib drawing off-screen.
+  std::vector<std::string> env_text;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    if (entry.rfind("PYTHONPATH=", 0) == 0 || entry.rfind("MPLBACKEND=", 0) == 0) continue;
+    env_text.push_back(entry);
+  }
+  env_text.push_back("PYTHONPATH=" + analysis);
+  env_text.emplace_back("MPLBACKEND=Agg");
+  std::vector<char*> envp;
+  for (std::string& entry : env_text) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  pid_t pid = 0;
+  if (const int error =
+          ::posix_spawn(&pid, python.c_str(), nullptr, nullptr, argv.data(), envp.data());
+      error != 0) {
+    throw OutputError("cannot start " + python + " for the report: " + std::strerror(error));
+  }
+  int status = 0;
+  if (::waitpid(pid, &status, 0) < 0) throw OutputError("lost the report process");
+  return WIFEXITED(status) ? WEXITSTATUS(status) : kExitFailure;
 }
 
 int usage_error(const std::string& command, const std::string& message) {

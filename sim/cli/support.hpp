@@ -31,6 +31,21 @@ namespace po = boost::program_options;
 // The common scenario options: --set, --seed.
 void add_scenario_options(po::options_description& options);
 
+// -r/--replications (>= 2; `what` says what is replicated) and -j/--threads.
+void add_replication_options(po::options_description& options, std::uint64_t default_replications,
+                             const std::string& what);
+// -o/--out (`what`: the directory and its default), -f/--force, -q/--quiet.
+void add_output_options(po::options_description& options, const std::string& what);
+
+struct Replication {
+  std::uint64_t replications = 2;
+  unsigned threads = 1;
+};
+// Reads -r and -j; throws po::error (a usage error) when out of range. Two replications are the
+// fewest that give an interval; the upper bound only guards against a typo (or "-1", which Boost
+// reads as 2^64 - 1) sizing the result tables.
+[[nodiscard]] Replication read_replication_options(const po::variables_map& vm);
+
 struct RunResult {
   std::unique_ptr<Recorder> recorder;
   RunStats stats;
@@ -51,6 +66,12 @@ void write_file(const std::filesystem::path& path, const std::function<void(std:
 // model) is printed to stderr, prefixed by the command where the message has no location, and
 // gives exit status 2.
 [[nodiscard]] int with_input_errors(const std::string& command, const std::function<int()>& body);
+
+// Writes report.html and its PNG files into `run_dir` with the Python analysis package
+// (`python3 -m analysis.report RUN_DIR`, from LBSIM_ANALYSIS_DIR or this source tree, with
+// LBSIM_PYTHON or /usr/bin/python3). Returns the script's exit status (0 success, 2 not a
+// directory it can report on); throws OutputError when Python cannot be started.
+[[nodiscard]] int write_report(const std::filesystem::path& run_dir, bool quiet);
 
 // "bad usage" message + exit status 2.
 int usage_error(const std::string& command, const std::string& message);

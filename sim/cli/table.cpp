@@ -58,6 +58,24 @@ std::vector<std::vector<double>> run_parallel(
   return results;
 }
 
+std::vector<analytic::PairedComparison> compare_columns(
+    const std::vector<std::vector<double>>& rows, std::size_t variants, std::size_t replications,
+    std::size_t metrics, double confidence) {
+  std::vector<analytic::PairedComparison> comparisons;
+  for (std::size_t m = 0; m < metrics; ++m) {
+    Eigen::MatrixXd samples(static_cast<Eigen::Index>(replications),
+                            static_cast<Eigen::Index>(variants));
+    for (std::size_t v = 0; v < variants; ++v) {
+      for (std::size_t r = 0; r < replications; ++r) {
+        samples(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(v)) =
+            rows[v * replications + r][m];
+      }
+    }
+    comparisons.push_back(analytic::paired_comparison(samples, confidence));
+  }
+  return comparisons;
+}
+
 std::size_t display_width(const std::string& text) {
   return static_cast<std::size_t>(
       std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/analytic/statistics.hpp"
+
 namespace lbsim::cli {
 
 // Runs job(0) .. job(count - 1) on up to `threads` threads and returns their results in index
@@ -16,6 +18,12 @@ namespace lbsim::cli {
 [[nodiscard]] std::vector<std::vector<double>> run_parallel(
     std::size_t count, unsigned threads, const std::function<std::vector<double>(std::size_t)>& job,
     const std::string& label, bool show_progress);
+
+// run_parallel's rows for `variants` x `replications` runs (run i = variant i / R, replication
+// i % R), each row `metrics` values: one paired comparison per metric, variant 0 the baseline.
+[[nodiscard]] std::vector<analytic::PairedComparison> compare_columns(
+    const std::vector<std::vector<double>>& rows, std::size_t variants, std::size_t replications,
+    std::size_t metrics, double confidence = 0.95);
 
 // The default thread count: the hardware's, at least 1.
 [[nodiscard]] unsigned default_threads();

@@ -524,6 +524,11 @@ void Simulation::route_l4(SimTime now, std::uint32_t slot) {
       free_request(slot);
       return;
     }
+    if (!servers_[server].up) {
+      // The connect is refused: there is no connection to keep; the next request picks again.
+      send_to_server(now, slot, server);
+      return;
+    }
     connection_server_[user] = server;
     connection_instance_[user] = request.instance;
     change_outstanding(request.instance, server, +1);
@@ -907,6 +912,17 @@ void Simulation::crash(SimTime now, std::uint32_t server_index, std::string_view
     free_request(slot);
   }
   lost.swap(crash_scratch_);  // keeps the capacity for the next crash
+  if (connection_mode_) {
+    // The process is gone, and its TCP connections with it: each user pinned to it reconnects
+    // through the balancer (after reconnect_backoff) with its next request.
+    for (std::uint32_t user = 0; user < connection_server_.size(); ++user) {
+      if (connection_server_[user] != server_index) continue;
+      change_outstanding(connection_instance_[user], server_index, -1);
+      connection_server_[user] = kNoServer;
+      ++connection_generation_[user];
+      reconnect_at_[user] = now + config_.balancer.reconnect_backoff_ns;
+    }
+  }
   if (why == "server_crash") {
     const SimTime restart = config_.servers[server_group_[server_index]].overload.restart_ns;
     events_.schedule(now + restart, kServerRestart, server_index, server.incarnation);

@@ -111,6 +111,9 @@ struct StrategyInfo {
   // Reads view.weight. Setting weights under a strategy that does not is an error in a scenario
   // (it would change nothing).
   bool weighted = false;
+  // Reads the weights only when it builds its map (map-based hashing): weight changes during a run
+  // change nothing, so a timeline set_weight under it is an error too.
+  bool static_weights = false;
 };
 
 // Every registered strategy, in registry order.

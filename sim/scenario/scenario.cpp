@@ -1737,18 +1737,20 @@ void read_timeline_and_alerts(const Node& root, SimulationConfig& config) {
   config.timeline = std::move(sorted);
 
   // Weights change something only under a strategy that reads them.
-  const bool weighted = std::any_of(context.strategies.begin(), context.strategies.end(),
-                                    [](const StrategyInfo* s) { return s->weighted; });
+  const bool weighted =
+      std::any_of(context.strategies.begin(), context.strategies.end(),
+                  [](const StrategyInfo* s) { return s->weighted && !s->static_weights; });
   if (!weighted && !context.set_weights.empty()) {
     std::string which;
     for (const StrategyInfo& info : strategy_catalog()) {
-      if (info.weighted) which += (which.empty() ? "" : ", ") + info.name;
+      if (info.weighted && !info.static_weights) which += (which.empty() ? "" : ", ") + info.name;
     }
     const auto& first = context.set_weights.front();
     fail(*first.node, first.path,
          "strategy " + config.balancer.strategy +
-             " ignores weights, so this changes nothing; expected a weighted strategy (" + which +
-             ") in balancer.strategy or a set_strategy action");
+             " does not apply weight changes during a run (it ignores weights, or reads them only "
+             "when it builds its map), so this changes nothing; expected a strategy that does (" +
+             which + ") in balancer.strategy or a set_strategy action");
   }
 
   if (const Node* incident = root.find("incident")) {

@@ -48,8 +48,9 @@ TEST_CASE("replay tells the incident on the scenario's clock and writes the run 
   CHECK(has(r.output, "recovered  08:45:"));
   CHECK(has(r.output, "cascade (each server's first failure)"));
   CHECK(has(r.output, "08:37:00  note  timeline: on-call paged; DDoS suspected"));
-  for (const char* file :
-       {"summary.json", "timeseries.csv", "servers.csv", "events.csv", "replay.txt"}) {
+  // The report is written by default: the page and its plots.
+  for (const char* file : {"summary.json", "timeseries.csv", "servers.csv", "events.csv",
+                           "replay.txt", "report.html", "timeline.png", "utilization.png"}) {
     CHECK_MESSAGE(fs::exists(scratch.dir / file), file);
   }
   CHECK(read_file(scratch.dir / "replay.txt") ==

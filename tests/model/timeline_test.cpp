@@ -523,4 +523,34 @@ TEST_CASE("set_speed, circuit breakers, panic threshold and outlier detection ch
   }
 }
 
+TEST_CASE("L4: a crashed server's connections are gone; users reconnect elsewhere") {
+  // unit: connection pins each user to a server. s-1 is killed at 10 s; health checks take it out
+  // of rotation within 6 s (2 s interval, fall 3). Its users' connections die with it, so they
+  // reconnect to s-0 and nothing fails after detection. (Were the connections kept, every user
+  // pinned to s-1 would be refused until the end.) A refused connect is not pinned either.
+  auto c = fleet_config(200.0, deterministic_s(0.001), 2, 4, -1, 0.0, 40.0, "round_robin");
+  c.balancer.unit = BalancingUnit::kConnection;
+  c.balancer.health_check.enabled = true;
+  c.workload.users = 100;
+  c.timeline = {on_servers(ActionKind::kKill, 10.0, {1})};
+  Run run(c);
+  run.run();
+  std::uint64_t failed_before = 0, failed_late = 0, failed_between = 0;
+  for (const RequestOutcome& o : run.tap.outcomes) {
+    if (o.error == ErrorKind::kNone) continue;
+    if (o.arrival < 10 * kSecond)
+      ++failed_before;
+    else if (o.arrival >= 17 * kSecond)
+      ++failed_late;
+    else
+      ++failed_between;
+  }
+  CHECK(failed_before == 0);
+  CHECK(failed_between > 0);  // refused until the checks notice
+  CHECK(failed_late == 0);
+  const auto late = run.dispatched(17 * kSecond, 40 * kSecond);
+  CHECK(late[1] == 0);
+  CHECK(late[0] > 4000);
+}
+
 }  // namespace lbsim::test

@@ -721,7 +721,8 @@ TEST_CASE("timeline keys: errors in an alert's actions") {
                                        timeline_yaml({"{at: 1m, action: note, text: x}"})),
                           {"balancer.strategy=round_robin"}),
                      "inline.yaml", 17, 50,
-                     "alerts.0.on_fire.0.weight: strategy round_robin ignores weights");
+                     "alerts.0.on_fire.0.weight: strategy round_robin does not apply weight "
+                     "changes during a run");
 }
 
 // ---- errors in timeline actions ----------------------------------------------------------------
@@ -834,8 +835,14 @@ TEST_CASE("timeline keys: set_weight needs a strategy that reads weights") {
       load(base(round_robin) +
            timeline_yaml({"{at: 1m, action: set_weight, group: web, weight: 3}"})),
       "inline.yaml", 11, 54,
-      "timeline.0.weight: strategy round_robin ignores weights, so this changes nothing; expected "
-      "a weighted strategy (");
+      "timeline.0.weight: strategy round_robin does not apply weight changes during a run (it "
+      "ignores weights, or reads them only when it builds its map), so this changes nothing; "
+      "expected a strategy that does (");
+  // source_hash reads weights when it builds its static map, never again: also an error.
+  CHECK_CONFIG_ERROR(
+      load(base("{strategy: source_hash}") +
+           timeline_yaml({"{at: 1m, action: set_weight, group: web, weight: 3}"})),
+      "inline.yaml", 11, 54, "strategy source_hash does not apply weight changes during a run");
   // A set_strategy to a weighted strategy makes weights matter.
   const auto timeline = actions({"{at: 30s, action: set_strategy, strategy: least_request}",
                                  "{at: 1m, action: set_weight, group: web, weight: 3}"},
@@ -846,7 +853,7 @@ TEST_CASE("timeline keys: set_weight needs a strategy that reads weights") {
   CHECK_CONFIG_ERROR(load(base(round_robin) +
                           timeline_yaml({"{at: 30s, action: set_strategy, strategy: random}",
                                          "{at: 1m, action: set_weight, group: web, weight: 3}"})),
-                     "inline.yaml", 12, 54, "timeline.1.weight: strategy round_robin ignores");
+                     "inline.yaml", 12, 54, "timeline.1.weight: strategy round_robin does not apply weight changes");
   CHECK_CONFIG_ERROR(
       load(base() + timeline_yaml({"{at: 1m, action: set_weight, group: web, weight: 0}"})),
       "inline.yaml", 11, 54, "timeline.0.weight: expected a finite number > 0; got \"0\"");

@@ -82,6 +82,7 @@ StrategyInfo source_hash_info() {
             context.server_count);
       },
       .weighted = true,
+      .static_weights = true,
   };
 }
 

@@ -1,0 +1,334 @@
+"""A self-contained HTML report of an lbsim output directory.
+
+    python3 -m analysis.report RUN_DIR
+
+writes RUN_DIR/report.html with every applicable figure embedded as a base64 PNG (no external
+file, script or font) and the same PNGs beside it: timeline.png, utilization.png, queues.png for
+a run or replay directory; whatif.png with whatif.csv; comparison.png for a compare directory;
+p99_vs_load.png for a sweep; capacity.png for a capacity directory. Exit status 2 with a message
+when the directory is none of these.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import html
+import io
+import math
+import sys
+from pathlib import Path
+from typing import Optional, Union
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from . import plots  # noqa: E402
+from .load import (CapacityData, CompareData, RunData, SweepData, load_capacity,  # noqa: E402
+                   load_compare, load_run, load_sweep, load_whatif, parse_load)
+
+PNG_DPI = 100
+DASH = "\u2013"  # shown for a value that does not exist
+
+_CSS = """
+body { font-family: sans-serif; margin: 2em auto; max-width: 1350px; color: #222; }
+h1 { margin-bottom: 0.2em; } .sub { color: #555; margin-top: 0; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
+td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+th { background: #f2f2f2; } td.l, th.l { text-align: left; }
+img { max-width: 100%; border: 1px solid #ddd; margin: 0.5em 0 1.5em; }
+pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: 0.85em; }
+"""
+
+
+class _Page:
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.parts: list = []
+        self.figures: list = []  # PNG file names written
+
+    def h2(self, text: str) -> None:
+        self.parts.append(f"<h2>{html.escape(text)}</h2>")
+
+    def p(self, text: str) -> None:
+        self.parts.append(f"<p>{html.escape(text)}</p>")
+
+    def pre(self, text: str) -> None:
+        self.parts.append(f"<pre>{html.escape(text)}</pre>")
+
+    def table(self, header: list, rows: list, left_columns: int = 1) -> None:
+        def cell(tag: str, i: int, value) -> str:
+            cls = ' class="l"' if i < left_columns else ""
+            return f"<{tag}{cls}>{html.escape(str(value))}</{tag}>"
+
+        out = ["<table><tr>" + "".join(cell("th", i, h) for i, h in enumerate(header)) + "</tr>"]
+        for row in rows:
+            out.append("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>")
+        out.append("</table>")
+        self.parts.append("\n".join(out))
+
+    def figure(self, fig, name: str, alt: str) -> None:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=PNG_DPI)
+        plt.close(fig)
+        data = buffer.getvalue()
+        (self.directory / name).write_bytes(data)
+        encoded = base64.b64encode(data).decode("ascii")
+        self.parts.append(f'<img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}" '
+                          f'title="{html.escape(name)}">')
+        self.figures.append(name)
+
+    def render(self, title: str, subtitle: str) -> str:
+        body = "\n".join(self.parts)
+        return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
+                f"<h1>{html.escape(title)}</h1>\n<p class=\"sub\">{html.escape(subtitle)}</p>\n"
+                f"{body}\n</body></html>\n")
+
+
+def _fmt(value, digits: int = 4) -> str:
+    if value is None:
+        return DASH
+    if isinstance(value, float):
+        if math.isnan(value):
+            return DASH
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def _pct(value) -> str:
+    return DASH if value is None else f"{100.0 * float(value):.3g}%"
+
+
+def _ms(value) -> str:
+    return DASH if value is None else f"{1000.0 * float(value):.4g} ms"
+
+
+def _run_numbers(page: _Page, run: RunData) -> None:
+    s = run.summary
+    req = s.get("requests", {})
+    lat = s.get("latency_s", {})
+    util = s.get("servers", {}).get("utilization", {})
+    users = s.get("users", {})
+    rows = [
+        ("strategy", s.get("strategy", DASH)),
+        ("measured duration", f"{_fmt(s.get('duration_s'))} s after a {_fmt(s.get('warmup_s'))} s warmup"),
+        ("requests offered / completed / failed",
+         f"{req.get('offered', 0)} / {req.get('completed', 0)} / {req.get('failed', 0)}"),
+        ("error rate", _pct(s.get("error_rate"))),
+        ("offered rate / throughput",
+         f"{_fmt(s.get('offered_rate_per_s'))} / {_fmt(s.get('throughput_per_s'))} requests/s"),
+        ("latency p50 / p99 / p99.9 / max",
+         " / ".join(_ms(lat.get(k)) for k in ("p50", "p99", "p999", "max"))),
+        ("utilisation mean / max / imbalance",
+         f"{_pct(util.get('mean'))} / {_pct(util.get('max'))} / {_fmt(util.get('imbalance'))}"),
+        ("users affected", f"{_pct(users.get('affected_fraction'))} "
+                           f"({users.get('affected', 0)} of {users.get('active', 0)} active)"),
+        ("servers / went down", f"{s.get('servers', {}).get('count', DASH)} / "
+                                f"{s.get('servers', {}).get('went_down', DASH)}"),
+    ]
+    errors = {k: v for k, v in req.get("by_error", {}).items() if v}
+    if errors:
+        rows.append(("errors by kind", ", ".join(f"{k} {v}" for k, v in errors.items())))
+    page.h2("Key numbers (measured period)")
+    page.table(["", "value"], rows, left_columns=2)
+
+    incident = run.incident
+    if incident:
+        def when(key: str) -> str:
+            t = incident.get(key)
+            if t is None:
+                return DASH
+            text = f"{t:g} s"
+            if run.clock is not None:
+                text = run.clock.to_datetime(t).strftime("%H:%M:%S") + f" ({text})"
+            return text
+
+        budget = incident.get("error_budget") or {}
+        irows = [
+            ("start", when("start_s")),
+            ("detected", when("detected_s") + (f", +{incident['time_to_detect_s']:g} s"
+                                              if incident.get("time_to_detect_s") is not None else "")),
+            ("mitigated", when("mitigated_s") + (f", +{incident['time_to_mitigate_s']:g} s"
+                                                if incident.get("time_to_mitigate_s") is not None else "")),
+            ("recovered", when("recovered_s") + (f", +{incident['time_to_recover_s']:g} s"
+                                                if incident.get("time_to_recover_s") is not None else "")),
+            ("peak error rate", f"{_pct(incident.get('peak_error_rate'))} at {when('peak_at_s')}"),
+            ("requests failed in the incident",
+             f"{_pct((incident.get('requests') or {}).get('error_rate'))}"),
+            ("users affected in the incident",
+             _pct((incident.get('users') or {}).get('affected_fraction'))),
+            ("error budget burned", _pct(budget.get("burned_fraction")) if budget else DASH),
+            ("alerts fired / servers crashed / ejected",
+             f"{incident.get('alerts_fired', DASH)} / {incident.get('servers_crashed', DASH)}"
+             f" / {incident.get('servers_ejected', DASH)}"),
+        ]
+        page.h2("Incident")
+        page.table(["", "value"], irows, left_columns=2)
+
+
+def _run_section(page: _Page, run: RunData) -> None:
+    _run_numbers(page, run)
+    if run.replay_text:
+        page.h2("Replay")
+        page.pre(run.replay_text)
+    page.h2("Incident timeline")
+    page.figure(plots.incident_timeline(run), "timeline.png", "incident timeline")
+    page.h2("Utilisation per server")
+    page.figure(plots.utilization_heatmap(run), "utilization.png", "utilisation heatmap")
+    page.h2("Queue lengths")
+    page.figure(plots.queue_lengths(run), "queues.png", "queue lengths")
+
+
+def _whatif_section(page: _Page, whatif: pd.DataFrame) -> None:
+    page.h2("What-ifs: impact avoided against the baseline")
+    page.figure(plots.what_if_table(whatif), "whatif.png", "what-ifs")
+    rows = []
+    for r in whatif.itertuples(index=False):
+        rows.append((r.what_if, r.metric, _fmt(r.mean), f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]",
+                     _fmt(r.diff_mean), f"[{_fmt(r.diff_low)}, {_fmt(r.diff_high)}]",
+                     r.replications))
+    page.table(["what-if", "metric", "mean", "95% interval", "diff from baseline",
+                "diff interval", "replications"], rows, left_columns=2)
+
+
+def _compare_section(page: _Page, compare: CompareData) -> None:
+    page.h2("Strategies compared")
+    page.figure(plots.strategy_comparison(compare), "comparison.png", "strategy comparison")
+    rows = []
+    for r in compare.table.itertuples(index=False):
+        mark = "*" if (r.diff_low > 0 or r.diff_high < 0) else ""
+        rows.append((r.variant, r.metric, _fmt(r.mean), f"\u00b1{_fmt(r.half_width, 2)}",
+                     f"{_fmt(r.diff_mean)}{mark}", f"[{_fmt(r.diff_low)}, {_fmt(r.diff_high)}]",
+                     r.replications))
+    page.table(["variant", "metric", "mean", "95% half-width",
+                f"diff from {compare.baseline}", "diff interval", "replications"],
+               rows, left_columns=2)
+
+
+def guess_sweep_keys(sweep: SweepData) -> tuple:
+    """(load_key, strategy_key or None): the strategy key is a key ending in 'strategy'; the
+    load key the first other key whose values are all numbers or rates, preferring a key that
+    names a rate, load or multiplier."""
+    strategy_key = next((k for k in sweep.keys if k.endswith("strategy")), None)
+    others = [k for k in sweep.keys if k != strategy_key] or list(sweep.keys)
+
+    def numeric(k: str) -> bool:
+        return all(not math.isnan(parse_load(v)) for v in sweep.points[k].astype(str))
+
+    named = [k for k in others if any(w in k for w in ("rate", "load", "multiplier")) and numeric(k)]
+    load_key = (named or [k for k in others if numeric(k)] or others)[0]
+    if load_key == strategy_key:
+        strategy_key = None
+    return load_key, strategy_key
+
+
+def _sweep_section(page: _Page, sweep: SweepData) -> None:
+    load_key, strategy_key = guess_sweep_keys(sweep)
+    page.h2("p99 latency vs load")
+    page.figure(plots.p99_vs_load(sweep, load_key, strategy_key), "p99_vs_load.png",
+                "p99 vs load")
+    if sweep.summary is not None:
+        table = sweep.summary[sweep.summary["metric"].isin(
+            ["latency_p99_s", "error_rate", "utilization_max"])]
+        rows = [[r["point"]] + [r[k] for k in sweep.keys] +
+                [r["metric"], _fmt(r["mean"]), f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]",
+                 r["replications"]]
+                for _, r in table.iterrows()]
+        page.table(["point"] + sweep.keys + ["metric", "mean", "95% interval", "replications"],
+                   rows, left_columns=len(sweep.keys) + 2)
+
+
+def _capacity_section(page: _Page, capacity: CapacityData) -> None:
+    page.h2("Capacity")
+    if capacity.slo:
+        page.p(f"SLO: {capacity.slo}")
+    page.figure(plots.capacity_curve(capacity), "capacity.png", "capacity curve")
+    rows = [(r.load, _fmt(float(r.rate_per_s)), r.servers, _fmt(r.analytic_servers),
+             _ms(r.p99_s), _pct(r.error_rate), _pct(r.utilization_mean),
+             "yes" if r.meets_slo else "no") for r in capacity.levels.itertuples(index=False)]
+    page.table(["load", "rate (requests/s)", "servers", "analytic", "p99", "error rate",
+                "utilisation", "meets SLO"], rows)
+    headroom = capacity.headroom
+    if headroom:
+        if headroom.get("load") is not None:
+            page.p(f"Headroom: the current fleet of {headroom.get('servers')} servers breaks at "
+                   f"{headroom['load']}x the scenario's load ({_fmt(headroom.get('rate_per_s'))} "
+                   "requests/s).")
+        else:
+            page.p(f"Headroom: the current fleet of {headroom.get('servers')} servers holds at "
+                   "every load tried.")
+
+
+def write_report(run_dir: Union[str, Path], out: Optional[Union[str, Path]] = None) -> Path:
+    """Writes report.html (and the PNG files) into run_dir; returns the report's path.
+
+    Works on run, replay (with or without whatif.csv), compare, sweep and capacity directories.
+    Raises ValueError for a directory that is none of them (or has a broken file).
+    """
+    d = Path(run_dir)
+    if not d.is_dir():
+        raise ValueError(f"{d}: not a directory")
+    page = _Page(d)
+    scenario: Optional[str] = None
+    clock_text = "no clock (times in minutes since the start)"
+    kinds = []
+    if (d / "summary.json").is_file():
+        run = load_run(d)
+        scenario = run.scenario
+        if run.clock is not None:
+            clock_text = f"clock: starts {run.clock.describe()}"
+        kinds.append("replay" if run.replay_text else "run")
+        _run_section(page, run)
+        if (d / "whatif.csv").is_file():
+            _whatif_section(page, load_whatif(d))
+    if (d / "compare.csv").is_file():
+        compare = load_compare(d)
+        scenario = scenario or compare.scenario
+        kinds.append("compare")
+        _compare_section(page, compare)
+    if (d / "sweep.csv").is_file():
+        kinds.append("sweep")
+        _sweep_section(page, load_sweep(d))
+    if (d / "capacity.csv").is_file():
+        capacity = load_capacity(d)
+        scenario = scenario or capacity.scenario
+        kinds.append("capacity")
+        _capacity_section(page, capacity)
+    if not kinds:
+        raise ValueError(f"{d}: not an lbsim output directory (expected summary.json from run or "
+                         "replay, compare.csv, sweep.csv or capacity.csv)")
+    scenario = scenario or d.name
+    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    title = f"lbsim report: {scenario}"
+    subtitle = f"{' + '.join(kinds)} output in {d.name}; {clock_text}; generated {generated}"
+    target = Path(out) if out is not None else d / "report.html"
+    target.write_text(page.render(title, subtitle), encoding="utf-8")
+    return target
+
+
+def main(argv: Optional[list] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python3 -m analysis.report",
+        description="Write RUN_DIR/report.html (self-contained) and the figures as PNG files "
+                    "beside it, for an lbsim run, replay, compare, sweep or capacity directory.")
+    parser.add_argument("run_dir", metavar="RUN_DIR")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    args = parser.parse_args(argv)
+    try:
+        path = write_report(args.run_dir)
+    except ValueError as e:
+        print(f"analysis.report: {e}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
