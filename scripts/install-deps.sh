@@ -8,6 +8,7 @@ packages=(
   libeigen3-dev libboost-program-options-dev libfccp-dev doctest-dev
   libyaml-cpp-dev nlohmann-json3-dev
   python3-pandas python3-matplotlib python3-nbconvert python3-nbclient python3-ipykernel
+  chromium chromium-driver python3-selenium
 )
 
 missing=()
