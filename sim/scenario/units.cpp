@@ -179,28 +179,46 @@ std::uint64_t parse_unsigned64(std::string_view text) {
 }
 
 SimTime parse_duration(std::string_view text) {
-  const std::size_t number_length = scan_number(text);
-  const std::string_view number = text.substr(0, number_length);
-  const std::string_view unit = text.substr(number_length);
-  if (number_length == 0) {
-    if (looks_non_finite(text)) fail("a finite duration with a unit, e.g. 250ms", text);
-    fail("a duration with a unit, e.g. 250ms", text);
-  }
-  if (unit.empty()) fail("a duration with a unit, e.g. 250ms", text);
-  if (std::isspace(static_cast<unsigned char>(unit[0])) != 0) {
-    fail("a duration with its unit right after the number, e.g. 250ms", text);
-  }
-  const SimTime unit_ns = find_unit_ns(unit);
-  if (unit_ns == 0) {
-    fail("a duration with a unit (" + std::string(kUnitList) + "), e.g. 250ms", text);
-  }
-  double value = 0.0;
-  if (!to_double(number, value)) fail("a finite duration", text);
-  if (value < 0.0) fail("a duration >= 0", text);
-  const double ns = value * static_cast<double>(unit_ns);
-  // 2^63 ns is about 292 years; SimTime cannot hold more.
-  if (!(ns < 9.2e18)) fail("a duration below 292 years", text);
-  return std::llround(ns);
+  // One or more <number><unit> parts, units from larger to smaller: "250ms", "1.5m", "1h30m".
+  double total_ns = 0.0;
+  SimTime previous_unit_ns = 0;
+  std::string_view rest = text;
+  do {
+    const std::size_t number_length = scan_number(rest);
+    const std::string_view number = rest.substr(0, number_length);
+    const std::string_view after = rest.substr(number_length);
+    if (number_length == 0) {
+      if (looks_non_finite(text)) fail("a finite duration with a unit, e.g. 250ms", text);
+      fail("a duration with a unit, e.g. 250ms", text);
+    }
+    std::size_t unit_length = 0;
+    while (unit_length < after.size() &&
+           std::isdigit(static_cast<unsigned char>(after[unit_length])) == 0 &&
+           after[unit_length] != '.' && after[unit_length] != '+' && after[unit_length] != '-') {
+      ++unit_length;
+    }
+    const std::string_view unit = after.substr(0, unit_length);
+    if (unit.empty()) fail("a duration with a unit, e.g. 250ms", text);
+    if (std::isspace(static_cast<unsigned char>(unit[0])) != 0) {
+      fail("a duration with its unit right after the number, e.g. 250ms", text);
+    }
+    const SimTime unit_ns = find_unit_ns(unit);
+    if (unit_ns == 0) {
+      fail("a duration with a unit (" + std::string(kUnitList) + "), e.g. 250ms", text);
+    }
+    if (previous_unit_ns != 0 && unit_ns >= previous_unit_ns) {
+      fail("a duration whose parts go from larger to smaller units, e.g. 1h30m", text);
+    }
+    double value = 0.0;
+    if (!to_double(number, value)) fail("a finite duration", text);
+    if (value < 0.0) fail("a duration >= 0", text);
+    total_ns += value * static_cast<double>(unit_ns);
+    // 2^63 ns is about 292 years; SimTime cannot hold more.
+    if (!(total_ns < 9.2e18)) fail("a duration below 292 years", text);
+    previous_unit_ns = unit_ns;
+    rest = after.substr(unit_length);
+  } while (!rest.empty());
+  return std::llround(total_ns);
 }
 
 double parse_rate_per_s(std::string_view text) {

@@ -17,8 +17,10 @@
 namespace lbsim {
 
 // A non-negative duration with a unit directly after the number: ns, us, µs (U+00B5 or U+03BC),
-// ms, s, m or min, h, d. "1.5m" = 90 s; the result is rounded to the nearest nanosecond.
-// "5" (no unit) and "5 s" (space before the unit) are errors.
+// ms, s, m or min, h, d. "1.5m" = 90 s; several parts from larger to smaller units add up:
+// "1h30m" = 5400 s, "8h35m", "2m30.5s". The result is rounded to the nearest nanosecond.
+// "5" (no unit), "5 s" (space before the unit), "30m1h" and "1h1h" (units not decreasing) are
+// errors.
 [[nodiscard]] SimTime parse_duration(std::string_view text);
 
 // A non-negative rate "<number>/<unit>" with the duration units above ("900/s", "54000/min",

@@ -56,6 +56,21 @@ TEST_CASE("parse_duration accepts every unit") {
   CHECK(parse_duration("100000d") == 100'000 * 24 * kHour);
 }
 
+TEST_CASE("parse_duration adds parts from larger to smaller units") {
+  CHECK(parse_duration("1h30m") == 90 * kMinute);
+  CHECK(parse_duration("8h35m") == 8 * kHour + 35 * kMinute);
+  CHECK(parse_duration("2m30.5s") == 150'500 * kMillisecond);
+  CHECK(parse_duration("1d2h3m4s5ms6us7ns") ==
+        24 * kHour + 2 * kHour + 3 * kMinute + 4 * kSecond + 5 * kMillisecond + 6'000 + 7);
+  CHECK(parse_duration("1min30s") == 90 * kSecond);
+  CHECK(contains(error_of_duration("30m1h"), "from larger to smaller units, e.g. 1h30m"));
+  CHECK(contains(error_of_duration("1h1h"), "from larger to smaller units"));
+  CHECK(contains(error_of_duration("1m1min"), "from larger to smaller units"));  // same unit
+  CHECK(contains(error_of_duration("1h30"), "expected a duration with a unit, e.g. 250ms"));
+  CHECK(contains(error_of_duration("1h 30m"), "expected a duration with a unit"));
+  CHECK(contains(error_of_duration("1h-30m"), "expected a duration >= 0"));
+}
+
 TEST_CASE("parse_duration rejects numbers without units, spaces, negatives, non-finite, garbage") {
   CHECK(contains(error_of_duration("5"), "expected a duration with a unit, e.g. 250ms; got \"5\""));
   CHECK(contains(error_of_duration(""), "expected a duration with a unit"));
