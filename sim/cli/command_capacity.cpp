@@ -265,7 +265,7 @@ int command_capacity(const std::vector<std::string>& args) {
     if (judge(1.0, current).meets) {
       double good = 1.0;
       double bad = 0.0;
-      for (double m = 1.25; m <= 64.0; m *= 1.25) {
+      for (double m = 1.25; good < 64.0; m = std::min(64.0, m * 1.25)) {
         if (!judge(m, current).meets) {
           bad = m;
           break;

@@ -157,7 +157,8 @@ void tell_incident(std::ostream& out, const SimulationConfig& config, const Reco
   out << "  peak error rate  " << percent(incident.peak_error_rate);
   if (incident.peak_at >= 0) out << " in the window from " << clock.at(incident.peak_at);
   out << '\n';
-  if (const auto& budget = summary["incident"]["error_budget"]; !budget.is_null()) {
+  if (const auto& budget = summary["incident"]["error_budget"];
+      !budget.is_null() && !budget["burned_fraction"].is_null()) {
     out << "  error budget     " << percent(budget["burned_fraction"].get<double>()) << " of a "
         << duration_text(config.incident.slo_period_ns) << " budget at "
         << percent(config.incident.slo) << " availability\n";
@@ -375,6 +376,9 @@ int command_replay(const std::vector<std::string>& args) {
       for (const std::string& name : names) {
         Scenario alternative = load_scenario_what_if(scenario.path, overrides, name);
         if (vm->count("seed") != 0) alternative.config.seed = scenario.config.seed;
+        // Every alternative is measured from the baseline's incident start: a what-if that skips
+        // the change would otherwise start its incident at a later action, or have none.
+        alternative.config.incident.start_ns = scenario.config.incident.start_ns;
         std::string text;
         for (const WhatIf& what_if : scenario.what_ifs) {
           if (what_if.name == name) text = what_if.text;

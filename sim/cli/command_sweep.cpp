@@ -131,10 +131,12 @@ int command_sweep(const std::vector<std::string>& args) {
     if (vm->count("set") != 0) overrides = (*vm)["set"].as<std::vector<std::string>>();
     // Points in row-major order: the last axis varies fastest.
     std::size_t point_count = 1;
-    for (const Axis& axis : axes) point_count *= axis.values.size();
+    for (const Axis& axis : axes) {
+      point_count *= axis.values.size();
+      if (point_count > 100'000) break;  // before the product can overflow
+    }
     if (point_count > 100'000) {
-      throw ConfigError(SourceLocation{"--grid"},
-                        "expected at most 100000 points; got " + std::to_string(point_count));
+      throw ConfigError(SourceLocation{"--grid"}, "expected at most 100000 points; got more");
     }
     std::vector<std::vector<std::string>> points(point_count);
     std::vector<SimulationConfig> configs;

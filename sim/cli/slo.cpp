@@ -81,7 +81,8 @@ std::vector<double> slo_values(const nlohmann::ordered_json& summary) {
 }
 
 bool meets(const SloTerm& term, double value) {
-  if (std::isnan(value)) return true;
+  // No value (nothing completed, every server idle or down) cannot show the bound is kept.
+  if (std::isnan(value)) return false;
   return term.inclusive ? value <= term.bound : value < term.bound;
 }
 

@@ -45,8 +45,8 @@ struct SloTerm {
 // The kSloMetrics values of a run, from its summary.json document (NaN: no value).
 [[nodiscard]] std::vector<double> slo_values(const nlohmann::ordered_json& summary);
 
-// The value keeps the bound. No value (nothing completed) keeps a latency bound: the error rate
-// judges such a run.
+// The value keeps the bound. No value (NaN: nothing completed, no server busy) is a breach: a run
+// that served nothing does not meet an SLO.
 [[nodiscard]] bool meets(const SloTerm& term, double value);
 
 // "300.0 ms", "0.1%", "1.50"; "no value" for NaN.

@@ -139,7 +139,8 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& s) {
         << " ejected, at most " << i["max_fleet_down_fraction"].get<double>() * 100.0
         << " % of the fleet out; users affected "
         << i["users"]["affected_fraction"].get<double>() * 100.0 << " %";
-    if (const auto& budget = i["error_budget"]; !budget.is_null()) {
+    if (const auto& budget = i["error_budget"];
+        !budget.is_null() && !budget["burned_fraction"].is_null()) {
       out << "; error budget spent " << budget["burned_fraction"].get<double>() * 100.0 << " %";
     }
     out << '\n';

@@ -245,10 +245,10 @@ struct ActionConfig {
   std::string name;         // optional label (a rollback names one); unique in the timeline
   bool mitigation = false;  // counts as mitigation in the incident metrics (rollback always does)
   ServerTarget target;
-  std::string text;      // note text; for others an optional comment logged with the action
-  double value = 0.0;    // weight, speed, panic threshold; traffic: the target rate per second
+  std::string text;    // note text; for others an optional comment logged with the action
+  double value = 0.0;  // weight, speed, panic threshold; traffic: the target rate per second
   std::vector<double> weights;  // kSetWeight: one weight per target.servers entry (else value)
-  std::string strategy;  // kSetStrategy
+  std::string strategy;         // kSetStrategy
   StrategyOptions options;
   HealthCheckConfig health_check;  // enabled == false: checks off
   OutlierConfig outlier;           // enabled == false: detection off

@@ -112,6 +112,7 @@ Simulation::Simulation(SimulationConfig config)
   check_streak_.assign(server_count, 0);
   consecutive_errors_.assign(server_count, 0);
   ejections_.assign(server_count, 0);
+  ejection_serial_.assign(server_count, 0);
   last_ejected_.assign(server_count, -1);
   health_rng_ = Rng(config_.seed, config_.replication, StreamPurpose::kHealth, 0);
   global_load_.assign(server_count, 0);
@@ -1067,7 +1068,7 @@ void Simulation::handle_probe_send(SimTime now, std::uint32_t server_index) {
   probe.service_start = -1;
   probe.demand_s = check.probe_demand_s;
   probe.user = 0;
-  probe.call = kNoServer;
+  probe.call = health_epoch_;  // a probe has no call; its result counts only under these settings
   probe.server = server_index;
   probe.instance = 0;
   probe.client_waiting = true;
@@ -1092,7 +1093,7 @@ void Simulation::probe_done(SimTime now, std::uint32_t slot, bool success) {
   Request& probe = requests_[slot];
   const bool waiting = probe.client_waiting;
   probe.client_waiting = false;
-  if (waiting) probe_result(now, probe.server, success);
+  if (waiting && probe.call == health_epoch_) probe_result(now, probe.server, success);
   free_request(slot);
 }
 
@@ -1101,7 +1102,7 @@ void Simulation::handle_probe_timeout(SimTime now, std::uint32_t slot, std::uint
   if (probe.generation != generation || !probe.client_waiting) return;
   // The checker gives up; the probe stays with the server (it is freed when served or lost).
   probe.client_waiting = false;
-  probe_result(now, probe.server, false);
+  if (probe.call == health_epoch_) probe_result(now, probe.server, false);
 }
 
 void Simulation::probe_result(SimTime now, std::uint32_t server, bool success) {
@@ -1148,7 +1149,9 @@ void Simulation::outlier_observe(SimTime now, std::uint32_t server, ErrorKind er
   last_ejected_[server] = now;
   const SimTime duration = std::min(
       outlier.max_ejection_ns, outlier.base_ejection_ns * static_cast<SimTime>(ejections_[server]));
-  events_.schedule(now + duration, kUneject, server, ejections_[server]);
+  // Identified by a serial that only grows: turning detection off resets the multiplier, and a
+  // later ejection must not be ended by an earlier one's timer.
+  events_.schedule(now + duration, kUneject, server, ++ejection_serial_[server]);
   observer_->on_log(now, "outlier_eject", server_info_[server].name,
                     std::to_string(outlier.consecutive_errors) +
                         " consecutive errors; ejected for " + std::to_string(to_seconds(duration)) +
@@ -1157,7 +1160,7 @@ void Simulation::outlier_observe(SimTime now, std::uint32_t server, ErrorKind er
 }
 
 void Simulation::handle_uneject(SimTime now, std::uint32_t server, std::uint32_t ejection) {
-  if (ejected_[server] == 0 || ejections_[server] != ejection) return;
+  if (ejected_[server] == 0 || ejection_serial_[server] != ejection) return;
   ejected_[server] = 0;
   --ejected_count_;
   consecutive_errors_[server] = 0;

@@ -164,7 +164,7 @@ class Simulation {
     SimTime service_start = 0;
     double demand_s = 0.0;
     std::uint64_t user = 0;
-    std::uint32_t call = 0;
+    std::uint32_t call = 0;  // a probe: the health-check epoch it was sent under
     std::uint32_t server = 0;
     std::uint32_t generation = 0;
     std::uint32_t instance = 0;
@@ -225,7 +225,8 @@ class Simulation {
   [[nodiscard]] std::vector<std::uint32_t> resolve_targets(const ServerTarget& target,
                                                            bool members_only) const;
   [[nodiscard]] std::string describe_targets(const ServerTarget& target) const;
-  void rollback(SimTime now, const std::string& name, std::string_view trigger);
+  // Restores the configuration recorded before `name`; false (logged) when it has not run yet.
+  bool rollback(SimTime now, const std::string& name, std::string_view trigger);
   void probe_result(SimTime now, std::uint32_t server, bool success);
   void probe_done(SimTime now, std::uint32_t slot, bool success);  // frees the slot
   void outlier_observe(SimTime now, std::uint32_t server, ErrorKind error);
@@ -307,7 +308,8 @@ class Simulation {
   // Health-check and outlier-detection state per server.
   std::vector<std::int32_t> check_streak_;  // > 0: successes in a row; < 0: failures
   std::vector<std::int32_t> consecutive_errors_;
-  std::vector<std::uint32_t> ejections_;  // Envoy's ejection multiplier
+  std::vector<std::uint32_t> ejections_;        // Envoy's ejection multiplier
+  std::vector<std::uint32_t> ejection_serial_;  // identifies the pending uneject timer
   std::vector<SimTime> last_ejected_;
   std::uint32_t ejected_count_ = 0;
   Rng health_rng_{0};

@@ -281,8 +281,7 @@ void Simulation::run_action(const ActionConfig& action, bool from_alert, std::st
       detail = "weight " + number_text(action.value);
       break;
     case ActionKind::kSetSpeed:
-      for (const std::uint32_t s : resolve_targets(action.target, false))
-        set_speed(s, action.value);
+      for (const std::uint32_t s : resolve_targets(action.target, true)) set_speed(s, action.value);
       detail = "speed " + number_text(action.value);
       break;
     case ActionKind::kSetStrategy:
@@ -313,14 +312,14 @@ void Simulation::run_action(const ActionConfig& action, bool from_alert, std::st
       detail = "panic threshold " + number_text(action.value * 100) + "%";
       break;
     case ActionKind::kKill: {
-      const auto servers = resolve_targets(action.target, false);
+      const auto servers = resolve_targets(action.target, true);
       for (const std::uint32_t s : servers) crash(now, s, "server_kill");
       detail = std::to_string(servers.size()) + " servers";
       break;
     }
     case ActionKind::kStart: {
       std::uint32_t started = 0;
-      for (const std::uint32_t s : resolve_targets(action.target, false)) {
+      for (const std::uint32_t s : resolve_targets(action.target, true)) {
         if (servers_[s].up) continue;
         restart_server(s);
         ++started;
@@ -399,6 +398,9 @@ void Simulation::run_action(const ActionConfig& action, bool from_alert, std::st
       break;
     }
     case ActionKind::kRollback:
+      // Only a rollback that restored something mitigates (one from an alert can come before its
+      // named action, and is then logged as rollback_skipped instead).
+      if (!rollback(now, action.rollback_to, trigger)) return;
       subject = "balancer";
       detail = "to before " + action.rollback_to;
       break;
@@ -408,10 +410,9 @@ void Simulation::run_action(const ActionConfig& action, bool from_alert, std::st
   if (from_alert) detail += " (on alert " + std::string(trigger) + ")";
   observer_->on_log(now, action_kind_name(action.kind), subject, detail);
   observer_->on_action(now, action_kind_name(action.kind), change, mitigation, from_alert);
-  if (action.kind == ActionKind::kRollback) rollback(now, action.rollback_to, trigger);
 }
 
-void Simulation::rollback(SimTime now, const std::string& name, std::string_view trigger) {
+bool Simulation::rollback(SimTime now, const std::string& name, std::string_view trigger) {
   const auto it = std::find_if(snapshots_.rbegin(), snapshots_.rend(),
                                [&](const auto& entry) { return entry.first == name; });
   if (it == snapshots_.rend()) {
@@ -419,7 +420,7 @@ void Simulation::rollback(SimTime now, const std::string& name, std::string_view
     observer_->on_log(now, "rollback_skipped", name,
                       "\"" + name + "\" has not happened yet" +
                           (trigger.empty() ? "" : " (on alert " + std::string(trigger) + ")"));
-    return;
+    return false;
   }
   const ConfigSnapshot& before = it->second;
   for (std::uint32_t s = 0; s < servers_.size(); ++s) {
@@ -436,6 +437,7 @@ void Simulation::rollback(SimTime now, const std::string& name, std::string_view
   if (before.panic_threshold != config_.balancer.panic_threshold) {
     set_panic_threshold(before.panic_threshold);
   }
+  return true;
 }
 
 // ---- alerts ------------------------------------------------------------------------------------

@@ -1693,7 +1693,25 @@ void read_timeline_and_alerts(const Node& root, SimulationConfig& config) {
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     return config.timeline[a].at_ns < config.timeline[b].at_ns;
   });
-  // A rollback names an action that runs before it.
+  // A rollback names an action that runs before it and changes the balancer configuration (what a
+  // rollback restores).
+  const auto configures = [](ActionKind kind) {
+    return kind == ActionKind::kSetWeight || kind == ActionKind::kSetStrategy ||
+           kind == ActionKind::kSetHealthCheck || kind == ActionKind::kSetOutlierDetection ||
+           kind == ActionKind::kSetCircuitBreakers || kind == ActionKind::kSetPanicThreshold;
+  };
+  const auto check_configures = [&](const ActionConfig& rollback, const Node& to_before,
+                                    const std::string& path) {
+    for (const ActionConfig& target : config.timeline) {
+      if (target.name != rollback.rollback_to || configures(target.kind)) continue;
+      fail(to_before, path,
+           "a rollback restores the balancer configuration (weights, strategy, health checks, "
+           "outlier detection, circuit breakers, panic threshold), and " +
+               std::string(action_kind_name(target.kind)) +
+               " changes none of it; expected the name of such a change; got " +
+               to_before.describe());
+    }
+  };
   for (std::size_t k = 0; k < order.size(); ++k) {
     const ActionConfig& action = config.timeline[order[k]];
     if (action.kind != ActionKind::kRollback) continue;
@@ -1711,6 +1729,7 @@ void read_timeline_and_alerts(const Node& root, SimulationConfig& config) {
                               : "expected the name of an action in the timeline") +
                "; got " + item->find("to_before")->describe());
     }
+    check_configures(action, *item->find("to_before"), child(path, "to_before"));
   }
   if (const Node* alerts = root.find("alerts")) {
     config.alerts = read_alerts(*alerts, "alerts", context);
@@ -1728,6 +1747,10 @@ void read_timeline_and_alerts(const Node& root, SimulationConfig& config) {
                "expected the name of an action in the timeline; got " +
                    item.find("to_before")->describe());
         }
+        const Node& item = alerts->items[r].find("on_fire")->items[a];
+        check_configures(
+            action, *item.find("to_before"),
+            "alerts." + std::to_string(r) + ".on_fire." + std::to_string(a) + ".to_before");
       }
     }
   }

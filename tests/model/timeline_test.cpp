@@ -446,6 +446,7 @@ TEST_CASE("alerts on healthy servers, and a rollback before its action happened"
   rollback.rollback_to = "late";
   early.on_fire = {rollback};
   c.alerts = {healthy, early};
+  c.incident.start_ns = 0;
   Run run(c);
   run.run();
   bool healthy_fired = false;
@@ -461,6 +462,10 @@ TEST_CASE("alerts on healthy servers, and a rollback before its action happened"
   REQUIRE(skipped.size() == 1);
   CHECK(skipped[0].time == 10 * kSecond);
   CHECK(skipped[0].subject == "late");
+  // A skipped rollback is not logged as a rollback and mitigates nothing.
+  CHECK(run.logged("rollback").empty());
+  REQUIRE(run.recorder.incident() != nullptr);
+  CHECK(run.recorder.incident()->mitigated == -1);
 }
 
 TEST_CASE("set_speed, circuit breakers, panic threshold and outlier detection change at run time") {
@@ -551,6 +556,54 @@ TEST_CASE("L4: a crashed server's connections are gone; users reconnect elsewher
   const auto late = run.dispatched(17 * kSecond, 40 * kSecond);
   CHECK(late[1] == 0);
   CHECK(late[0] > 4000);
+}
+
+TEST_CASE("group actions reach members only; a re-enabled detector's old timers are void") {
+  SUBCASE("kill by group spares servers that have not joined yet") {
+    auto c = fleet_config(200.0, deterministic_s(0.001), 2, 4, -1, 0.0, 40.0, "round_robin");
+    ServerGroupConfig later = c.servers[0];
+    later.count = 1;
+    later.first_index = 2;
+    later.join_at_ns = kTimeNever;
+    c.servers.push_back(later);
+    ActionConfig kill = action(ActionKind::kKill, 10.0);
+    kill.target.group = "s";
+    ActionConfig add = action(ActionKind::kAddServers, 20.0);
+    add.clone_group = 1;
+    c.timeline = {kill, add};
+    Run run(c);
+    run.run();
+    REQUIRE(run.logged("server_kill").size() == 2);  // s-0 and s-1, not s-2
+    CHECK(run.simulation.server_up(2));
+    // s-2 joins at 20 s, up, and serves: after it joins every request goes to it (the others
+    // are down and round robin skips nothing without health checks, so half are refused).
+    const auto late = run.dispatched(20 * kSecond, 40 * kSecond);
+    CHECK(late[2] > 1000);
+  }
+  SUBCASE("outlier detection off and on again: only the new ejection's timer ends it") {
+    // s-0 killed at 10 s is ejected after 5 errors (base ejection 60 s). Detection goes off at
+    // 20 s (the ejection ends) and on at 25 s; s-0, still down, is ejected again at once, for 60 s
+    // from then. The first ejection's timer (due at ~70 s) must not end the second one.
+    auto c = fleet_config(200.0, deterministic_s(0.001), 4, 4, -1, 0.0, 120.0, "round_robin");
+    c.balancer.outlier.enabled = true;
+    c.balancer.outlier.base_ejection_ns = 60 * kSecond;
+    c.balancer.outlier.max_ejection_fraction = 0.5;
+    ActionConfig off = action(ActionKind::kSetOutlierDetection, 20.0);
+    off.outlier.enabled = false;
+    ActionConfig on = action(ActionKind::kSetOutlierDetection, 25.0);
+    on.outlier = c.balancer.outlier;
+    c.timeline = {on_servers(ActionKind::kKill, 10.0, {0}), off, on};
+    Run run(c);
+    run.run();
+    const auto ejections = run.logged("outlier_eject");
+    REQUIRE(ejections.size() >= 2);
+    CHECK(ejections[0].time < 11 * kSecond);
+    CHECK(ejections[1].time >= 25 * kSecond);
+    CHECK(ejections[1].time < 26 * kSecond);
+    const auto returns = run.logged("outlier_return");
+    REQUIRE(!returns.empty());
+    CHECK(returns[0].time >= ejections[1].time + 60 * kSecond);
+  }
 }
 
 }  // namespace lbsim::test

@@ -346,6 +346,17 @@ TEST_CASE("timeline keys: rollback names an earlier action") {
   CHECK(timeline[1].target.empty());
 }
 
+TEST_CASE("timeline keys: a rollback names a configuration change") {
+  // A kill changes no balancer configuration: rolling back to before it would restore nothing.
+  CHECK_CONFIG_ERROR(
+      load(base() + timeline_yaml({"{at: 1m, action: kill, name: outage, servers: web-0}",
+                                   "{at: 2m, action: rollback, to_before: outage}"})),
+      "inline.yaml", 12, 43,
+      "timeline.1.to_before: a rollback restores the balancer configuration (weights, strategy, "
+      "health checks, outlier detection, circuit breakers, panic threshold), and kill changes "
+      "none of it");
+}
+
 TEST_CASE("timeline keys: actions are sorted by at, ties in file order") {
   const auto timeline = actions(
       {"{at: 3m, action: note, name: a, text: x}", "{at: 1m, action: note, name: b, text: x}",
@@ -839,10 +850,10 @@ TEST_CASE("timeline keys: set_weight needs a strategy that reads weights") {
       "ignores weights, or reads them only when it builds its map), so this changes nothing; "
       "expected a strategy that does (");
   // source_hash reads weights when it builds its static map, never again: also an error.
-  CHECK_CONFIG_ERROR(
-      load(base("{strategy: source_hash}") +
-           timeline_yaml({"{at: 1m, action: set_weight, group: web, weight: 3}"})),
-      "inline.yaml", 11, 54, "strategy source_hash does not apply weight changes during a run");
+  CHECK_CONFIG_ERROR(load(base("{strategy: source_hash}") +
+                          timeline_yaml({"{at: 1m, action: set_weight, group: web, weight: 3}"})),
+                     "inline.yaml", 11, 54,
+                     "strategy source_hash does not apply weight changes during a run");
   // A set_strategy to a weighted strategy makes weights matter.
   const auto timeline = actions({"{at: 30s, action: set_strategy, strategy: least_request}",
                                  "{at: 1m, action: set_weight, group: web, weight: 3}"},
@@ -853,7 +864,8 @@ TEST_CASE("timeline keys: set_weight needs a strategy that reads weights") {
   CHECK_CONFIG_ERROR(load(base(round_robin) +
                           timeline_yaml({"{at: 30s, action: set_strategy, strategy: random}",
                                          "{at: 1m, action: set_weight, group: web, weight: 3}"})),
-                     "inline.yaml", 12, 54, "timeline.1.weight: strategy round_robin does not apply weight changes");
+                     "inline.yaml", 12, 54,
+                     "timeline.1.weight: strategy round_robin does not apply weight changes");
   CHECK_CONFIG_ERROR(
       load(base() + timeline_yaml({"{at: 1m, action: set_weight, group: web, weight: 0}"})),
       "inline.yaml", 11, 54, "timeline.0.weight: expected a finite number > 0; got \"0\"");
