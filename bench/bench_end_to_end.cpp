@@ -63,10 +63,9 @@ Result run_lbsim(const SimulationConfig& config, bool with_recorder) {
   Simulation simulation(config);
   std::unique_ptr<Recorder> recorder;
   if (with_recorder) {
-    recorder = std::make_unique<Recorder>(RecorderSetup{config.warmup_ns, simulation.end_time(),
-                                                        config.window_ns, simulation.servers(),
-                                                        simulation.user_population(), nullptr,
-                                                        config.incident});
+    recorder = std::make_unique<Recorder>(RecorderSetup{
+        config.warmup_ns, simulation.end_time(), config.window_ns, simulation.servers(),
+        simulation.user_population(), nullptr, config.incident});
     simulation.set_observer(recorder.get());
   }
   const RunStats stats = simulation.run();

@@ -135,24 +135,6 @@ nlohmann::ordered_json number_or_null(double value) {
   return value;
 }
 
-void write_compare_csv(std::ostream& out, const std::vector<Variant>& variants,
-                       std::uint64_t replications,
-                       const std::vector<analytic::PairedComparison>& comparisons) {
-  out << "variant,metric,mean,ci_low,ci_high,half_width,diff_mean,diff_low,diff_high,"
-         "replications\n";
-  for (std::size_t v = 0; v < variants.size(); ++v) {
-    for (std::size_t m = 0; m < kMetrics.size(); ++m) {
-      const analytic::Interval& value = comparisons[m].variants[v];
-      const analytic::Interval& difference = comparisons[m].differences[v];
-      out << csv_field(variants[v].text) << ',' << kMetrics[m].name << ','
-          << format_number(value.mean) << ',' << format_number(value.low) << ','
-          << format_number(value.high) << ',' << format_number(value.half_width) << ','
-          << format_number(difference.mean) << ',' << format_number(difference.low) << ','
-          << format_number(difference.high) << ',' << replications << '\n';
-    }
-  }
-}
-
 void write_runs_csv(std::ostream& out, const std::vector<Variant>& variants,
                     std::uint64_t replications, const std::vector<std::vector<double>>& results) {
   out << "variant,replication";
@@ -279,8 +261,13 @@ int command_compare(const std::vector<std::string>& args) {
     const auto comparisons =
         compare_columns(results, variants.size(), replications, kMetrics.size());
 
-    write_file(run_dir.file("compare.csv"),
-               [&](std::ostream& o) { write_compare_csv(o, variants, replications, comparisons); });
+    write_file(run_dir.file("compare.csv"), [&](std::ostream& o) {
+      std::vector<std::string> names;
+      for (const Variant& variant : variants) names.push_back(variant.text);
+      std::vector<std::string> metrics;
+      for (const Metric& metric : kMetrics) metrics.emplace_back(metric.name);
+      write_comparison_csv(o, "variant", names, metrics, replications, comparisons);
+    });
     write_file(run_dir.file("runs.csv"),
                [&](std::ostream& o) { write_runs_csv(o, variants, replications, results); });
     write_file(run_dir.file("compare.json"), [&](std::ostream& o) {

@@ -304,24 +304,6 @@ void print_what_ifs(std::ostream& out, const std::vector<Alternative>& alternati
   }
 }
 
-void write_what_if_csv(std::ostream& out, const std::vector<Alternative>& alternatives,
-                       std::uint64_t replications,
-                       const std::vector<analytic::PairedComparison>& comparisons) {
-  out << "what_if,metric,mean,ci_low,ci_high,half_width,diff_mean,diff_low,diff_high,"
-         "replications\n";
-  for (std::size_t v = 0; v < alternatives.size(); ++v) {
-    for (std::size_t m = 0; m < kImpact.size(); ++m) {
-      const analytic::Interval& value = comparisons[m].variants[v];
-      const analytic::Interval& difference = comparisons[m].differences[v];
-      out << csv_field(alternatives[v].name) << ',' << kImpact[m].name << ','
-          << format_number(value.mean) << ',' << format_number(value.low) << ','
-          << format_number(value.high) << ',' << format_number(value.half_width) << ','
-          << format_number(difference.mean) << ',' << format_number(difference.low) << ','
-          << format_number(difference.high) << ',' << replications << '\n';
-    }
-  }
-}
-
 }  // namespace
 
 int command_replay(const std::vector<std::string>& args) {
@@ -426,7 +408,11 @@ int command_replay(const std::vector<std::string>& args) {
           compare_columns(rows, alternatives.size(), replications, kImpact.size());
       print_what_ifs(story, alternatives, replications, comparisons);
       write_file(run_dir.file("whatif.csv"), [&](std::ostream& o) {
-        write_what_if_csv(o, alternatives, replications, comparisons);
+        std::vector<std::string> names;
+        for (const Alternative& alternative : alternatives) names.push_back(alternative.name);
+        std::vector<std::string> metrics;
+        for (const ImpactMetric& metric : kImpact) metrics.emplace_back(metric.name);
+        write_comparison_csv(o, "what_if", names, metrics, replications, comparisons);
       });
     }
     write_file(run_dir.file("replay.txt"), [&](std::ostream& o) { o << story.str(); });

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <thread>
 
+#include "sim/metrics/csv_format.hpp"
+
 namespace lbsim::cli {
 
 namespace {
@@ -74,6 +76,25 @@ std::vector<analytic::PairedComparison> compare_columns(
     comparisons.push_back(analytic::paired_comparison(samples, confidence));
   }
   return comparisons;
+}
+
+void write_comparison_csv(std::ostream& out, const std::string& label,
+                          const std::vector<std::string>& names,
+                          const std::vector<std::string>& metrics, std::size_t replications,
+                          const std::vector<analytic::PairedComparison>& comparisons) {
+  out << label
+      << ",metric,mean,ci_low,ci_high,half_width,diff_mean,diff_low,diff_high,replications\n";
+  for (std::size_t v = 0; v < names.size(); ++v) {
+    for (std::size_t m = 0; m < metrics.size(); ++m) {
+      const analytic::Interval& value = comparisons[m].variants[v];
+      const analytic::Interval& difference = comparisons[m].differences[v];
+      out << csv_field(names[v]) << ',' << metrics[m] << ',' << format_number(value.mean) << ','
+          << format_number(value.low) << ',' << format_number(value.high) << ','
+          << format_number(value.half_width) << ',' << format_number(difference.mean) << ','
+          << format_number(difference.low) << ',' << format_number(difference.high) << ','
+          << replications << '\n';
+    }
+  }
 }
 
 std::size_t display_width(const std::string& text) {

@@ -25,6 +25,14 @@ namespace lbsim::cli {
     const std::vector<std::vector<double>>& rows, std::size_t variants, std::size_t replications,
     std::size_t metrics, double confidence = 0.95);
 
+// The comparison as CSV: a header `<label>,metric,mean,ci_low,ci_high,half_width,diff_mean,
+// diff_low,diff_high,replications`, then a row per variant (`names`) and metric (`metrics`), the
+// diff_* columns against variant 0. compare.csv and whatif.csv.
+void write_comparison_csv(std::ostream& out, const std::string& label,
+                          const std::vector<std::string>& names,
+                          const std::vector<std::string>& metrics, std::size_t replications,
+                          const std::vector<analytic::PairedComparison>& comparisons);
+
 // The default thread count: the hardware's, at least 1.
 [[nodiscard]] unsigned default_threads();
 

@@ -66,8 +66,7 @@ servers:
 // Short runs for the tests that check form, not numbers.
 // --no-report: these tests are about the numbers; the report is tested in tests/analysis and
 // by replay_test.
-const std::string kShort =
-    " --set duration=5s --set warmup=1s --set window=1s --quiet --no-report";
+const std::string kShort = " --set duration=5s --set warmup=1s --set window=1s --quiet --no-report";
 
 std::vector<std::string> split(const std::string& line) {
   std::vector<std::string> fields;
