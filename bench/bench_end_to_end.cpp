@@ -48,10 +48,7 @@ SimulationConfig make_config(int servers, const std::string& strategy, double re
   c.workload.users = 100000;
   c.workload.service.kind = DistributionKind::kExponential;
   c.workload.service.mean_s = mean_service_s;
-  c.balancer.strategy = strategy;
-  if (const StrategyInfo* info = find_strategy(strategy)) {
-    for (const auto& spec : info->options) c.balancer.options[spec.name] = spec.default_value;
-  }
+  c.balancer.strategy = strategy_named(strategy);
   ServerGroupConfig group;
   group.group = "s";
   group.count = servers;

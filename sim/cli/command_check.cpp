@@ -143,7 +143,7 @@ int command_check(const std::vector<std::string>& args) {
     const auto comparisons = compare_columns(rows, 2, replications, kSloMetrics.size());
 
     std::ostringstream out;
-    out << "check " << change_name << " (" << action_kind_name(change->kind) << ") on "
+    out << "check " << change_name << " (" << action_name(change->action) << ") on "
         << scenario.config.name << ": " << replications << " replications of "
         << to_seconds(before.duration_ns) << " s after " << to_seconds(before.warmup_ns)
         << " s warmup, before and after the change\n\n";

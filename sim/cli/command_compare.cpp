@@ -164,9 +164,9 @@ nlohmann::ordered_json compare_json(const std::vector<Variant>& variants,
   for (std::size_t v = 0; v < variants.size(); ++v) {
     nlohmann::ordered_json entry;
     entry["variant"] = variants[v].text;
-    entry["strategy"] = variants[v].config.balancer.strategy;
+    entry["strategy"] = variants[v].config.balancer.strategy.name();
     entry["options"] = nlohmann::ordered_json::object();
-    for (const auto& [name, value] : variants[v].config.balancer.options) {
+    for (const auto& [name, value] : variants[v].config.balancer.strategy.options) {
       std::visit([&](const auto& held) { entry["options"][name] = held; }, value);
     }
     entry["metrics"] = nlohmann::ordered_json::object();

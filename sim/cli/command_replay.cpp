@@ -73,9 +73,7 @@ std::string percent(double fraction) {
 bool is_timeline_kind(const std::string& kind) {
   static const std::set<std::string> kinds = [] {
     std::set<std::string> all = {"alert_firing", "alert_resolved", "rollback_skipped"};
-    for (int k = 0; k <= static_cast<int>(ActionKind::kRollback); ++k) {
-      all.emplace(action_kind_name(static_cast<ActionKind>(k)));
-    }
+    for (const std::string_view name : kActionNames) all.emplace(name);
     return all;
   }();
   return kinds.count(kind) != 0;

@@ -33,8 +33,9 @@ int command_validate(const std::vector<std::string>& args) {
                 << to_seconds(c.duration_ns) << " s after " << to_seconds(c.warmup_ns)
                 << " s warmup, window " << to_seconds(c.window_ns) << " s\n"
                 << "  " << simulation.servers().size() << " servers in " << c.servers.size()
-                << " group(s), strategy " << c.balancer.strategy << " x" << c.balancer.instances
-                << " instance(s), " << simulation.user_population() << " users\n";
+                << " group(s), strategy " << c.balancer.strategy.name() << " x"
+                << c.balancer.instances << " instance(s), " << simulation.user_population()
+                << " users\n";
       if (!c.timeline.empty() || !c.alerts.empty()) {
         std::cout << "  timeline of " << c.timeline.size() << " action(s), " << c.alerts.size()
                   << " alert rule(s)";

@@ -162,7 +162,7 @@ nlohmann::ordered_json make_summary(const SimulationConfig& config, const Record
   doc["scenario"] = config.name;
   doc["seed"] = config.seed;
   doc["replication"] = config.replication;
-  doc["strategy"] = config.balancer.strategy;
+  doc["strategy"] = config.balancer.strategy.name();
   doc["duration_s"] = measured_s;
   doc["warmup_s"] = to_seconds(config.warmup_ns);
   doc["window_s"] = to_seconds(config.window_ns);

@@ -10,6 +10,8 @@
 
 #include "sim/core/distributions.hpp"
 #include "sim/core/time.hpp"
+#include "sim/model/actions.hpp"
+#include "sim/model/settings.hpp"
 
 namespace lbsim {
 
@@ -76,10 +78,6 @@ struct ClientConfig {
   RetryPolicy retry;
 };
 
-// A strategy option's value after validation: a number (durations in seconds) or a name.
-using OptionValue = std::variant<double, std::string>;
-using StrategyOptions = std::map<std::string, OptionValue, std::less<>>;
-
 // What load-aware strategies see as each server's load.
 enum class LoadView {
   kLocal,   // each instance counts its own requests in flight (as real proxies do)
@@ -107,51 +105,9 @@ struct SlowStartConfig {
   SimTime update_ns = kSecond;       // how often effective weights are recomputed
 };
 
-// Active health checks (HAProxy `check`, Envoy health_check): every `interval` the balancer
-// probes each server; `fall` consecutive failures mark it unhealthy (no traffic), `rise`
-// consecutive successes bring it back. A probe fails when the server is down, answers 503 (full
-// queue), or does not answer within `timeout`. Unless out_of_band, a probe is served like a
-// request (it waits in the queue for a worker and takes probe_demand of work), so an overloaded
-// server fails its checks.
-struct HealthCheckConfig {
-  bool enabled = false;
-  SimTime interval_ns = 2 * kSecond;  // HAProxy inter
-  SimTime timeout_ns = 1 * kSecond;
-  int rise = 2;
-  int fall = 3;
-  bool out_of_band = false;
-  double probe_demand_s = 0.001;
-  bool operator==(const HealthCheckConfig&) const = default;
-};
-
-// Passive outlier detection (Envoy outlier_detection): `consecutive_errors` failed attempts in a
-// row eject a server for base_ejection x (number of times ejected), capped at max_ejection; the
-// count decays by one per `interval` without an ejection. At most max_ejection_fraction of the
-// fleet is ejected at once, but always at least one server. Failures that count: queue_full,
-// refused, crash_lost, queue_timeout and timeout (Envoy counts local origin errors as 5xx).
-struct OutlierConfig {
-  bool enabled = false;
-  int consecutive_errors = 5;
-  SimTime interval_ns = 10 * kSecond;
-  SimTime base_ejection_ns = 30 * kSecond;
-  SimTime max_ejection_ns = 300 * kSecond;
-  double max_ejection_fraction = 0.1;
-  bool operator==(const OutlierConfig&) const = default;
-};
-
-// Circuit breakers, per balancer instance (Envoy: per cluster and worker, no coordination).
-// Exceeding one fails the attempt at once with circuit_open; -1 = no limit.
-struct CircuitBreakerConfig {
-  std::int64_t max_requests = -1;  // attempts in flight through the instance
-  std::int64_t max_pending = -1;   // requests waiting in the balancer-side queue
-  std::int64_t max_retries = -1;   // retries in progress (a retry over it is not made)
-  bool operator==(const CircuitBreakerConfig&) const = default;
-};
-
 struct BalancerConfig {
-  std::string strategy = "round_robin";
-  int instances = 1;        // independent balancer instances, each with its own state
-  StrategyOptions options;  // every option of the strategy, defaults filled in
+  StrategyChoice strategy = default_strategy();  // typed once, at load; options filled in
+  int instances = 1;  // independent balancer instances, each with its own state
   InstanceSelection instance_selection = InstanceSelection::kRandom;
   LoadView view = LoadView::kLocal;
   SimTime view_refresh_ns = 0;  // kGlobal only
@@ -211,62 +167,6 @@ struct ServerGroupConfig {
 };
 
 // ---- timeline and alerts -----------------------------------------------------------------------
-
-enum class ActionKind : std::uint8_t {
-  kNote,                 // free text in the incident log
-  kSetWeight,            // servers' configured weight
-  kSetSpeed,             // servers' speed (a degraded or upgraded machine); not configuration
-  kSetStrategy,          // the balancing strategy and its options, on every instance
-  kSetHealthCheck,       // replaces balancer.health_check (or turns checks off)
-  kSetOutlierDetection,  // replaces balancer.outlier_detection (or turns it off)
-  kSetCircuitBreakers,   // replaces balancer.circuit_breakers
-  kSetPanicThreshold,
-  kKill,           // servers go down (everything in them lost) until started again
-  kStart,          // down servers come back (cold start applies)
-  kRestart,        // optional drain, stop, `down` later start again
-  kPhasedRestart,  // restart in batches of `batch`, one batch every `every`
-  kAddServers,     // new servers join (clones of a group), or removed ones rejoin
-  kRemoveServers,  // servers leave the fleet; they finish what they hold
-  kTraffic,        // the offered rate moves to a new level (step or ramp), optionally for a while
-  kRollback,       // the balancer configuration as it was just before a named action
-};
-
-// Which servers an action acts on: explicit servers, or the servers of a group (resolved when
-// the action runs, so servers added meanwhile are included).
-struct ServerTarget {
-  std::vector<std::uint32_t> servers;  // server indices
-  std::string group;                   // non-empty: every server of this group
-  [[nodiscard]] bool empty() const { return servers.empty() && group.empty(); }
-};
-
-struct ActionConfig {
-  ActionKind kind = ActionKind::kNote;
-  SimTime at_ns = 0;        // timeline: when, from the start of the run; alert: delay after firing
-  std::string name;         // optional label (a rollback names one); unique in the timeline
-  bool mitigation = false;  // counts as mitigation in the incident metrics (rollback always does)
-  ServerTarget target;
-  std::string text;    // note text; for others an optional comment logged with the action
-  double value = 0.0;  // weight, speed, panic threshold; traffic: the target rate per second
-  std::vector<double> weights;  // kSetWeight: one weight per target.servers entry (else value)
-  std::string strategy;         // kSetStrategy
-  StrategyOptions options;
-  HealthCheckConfig health_check;  // enabled == false: checks off
-  OutlierConfig outlier;           // enabled == false: detection off
-  CircuitBreakerConfig circuit_breakers;
-  // kRestart / kPhasedRestart: the server is drained (no new requests) for drain_ns, stopped
-  // (what it still holds is lost), and started again down_ns later.
-  SimTime drain_ns = 0;
-  SimTime down_ns = -1;  // < 0: the server group's overload restart time
-  int batch = 1;         // kPhasedRestart: servers per batch, in the target's order
-  SimTime every_ns = 0;  // kPhasedRestart: between batch starts
-  SimTime ramp_ns = 0;   // kTraffic: 0 = a step
-  SimTime hold_ns = 0;   // kTraffic: > 0 = back to the previous rate this long after the ramp
-  std::uint32_t clone_group = UINT32_MAX;  // kAddServers with a count: the group of new servers
-  std::string rollback_to;                 // kRollback: the named action
-};
-
-// The name of an action kind, as written in scenario files and in events.csv.
-[[nodiscard]] std::string_view action_kind_name(ActionKind kind);
 
 // Windowed metrics alert rules can watch (values as in timeseries.csv, for the window that
 // just closed).

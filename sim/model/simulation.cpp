@@ -118,14 +118,11 @@ Simulation::Simulation(SimulationConfig config)
   global_load_.assign(server_count, 0);
   view_load_.assign(server_count, 0);
 
-  const StrategyInfo* info = find_strategy(balancer.strategy);
-  if (info == nullptr) {
-    throw std::invalid_argument("unknown strategy '" + balancer.strategy +
-                                "'; valid: " + strategy_names());
-  }
+  const StrategyInfo* info = balancer.strategy.info;
+  if (info == nullptr) throw std::invalid_argument("no balancing strategy");
   for (int i = 0; i < balancer.instances; ++i) {
     const auto index = static_cast<std::uint32_t>(i);
-    const StrategyContext context{balancer.options,
+    const StrategyContext context{balancer.strategy.options,
                                   server_count,
                                   index,
                                   config_.seed ^ (config_.replication * 0x9e3779b97f4a7c15ULL),
@@ -157,7 +154,7 @@ Simulation::Simulation(SimulationConfig config)
   // Health checks may also be turned on by a timeline or alert action.
   bool checks_possible = balancer.health_check.enabled;
   const auto sets_checks = [](const ActionConfig& action) {
-    return action.kind == ActionKind::kSetHealthCheck || action.kind == ActionKind::kRollback;
+    return holds<SetHealthCheckAction>(action) || holds<RollbackAction>(action);
   };
   for (const ActionConfig& action : config_.timeline) {
     checks_possible = checks_possible || sets_checks(action);
@@ -266,7 +263,7 @@ RunStats Simulation::run() {
   const SimTime end = end_time();
 
   observer_->on_log(0, "run_start", config_.name,
-                    "strategy " + config_.balancer.strategy + ", " +
+                    "strategy " + config_.balancer.strategy.name() + ", " +
                         std::to_string(servers_.size()) + " servers");
   if (config_.warmup_ns > 0) {
     observer_->on_log(config_.warmup_ns, "warmup_end", config_.name, "measurement starts");

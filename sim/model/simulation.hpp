@@ -89,7 +89,7 @@ class Simulation {
   // throws std::invalid_argument on a value the loader should have rejected.
   // Replaces every instance's strategy with a fresh one (its state starts over, seeing the
   // current load and membership).
-  void set_strategy(const std::string& name, const StrategyOptions& options);
+  void set_strategy(const StrategyChoice& strategy);
   // New health-check settings: each server's checks restart at a random phase of the new
   // interval; pass/fail standing is kept. enabled == false: checks stop and every server passes.
   void set_health_check(const HealthCheckConfig& check);
@@ -224,7 +224,8 @@ class Simulation {
   void restart_sequence(SimTime now, std::uint32_t server, SimTime drain_ns, SimTime down_ns);
   [[nodiscard]] std::vector<std::uint32_t> resolve_targets(const ServerTarget& target,
                                                            bool members_only) const;
-  [[nodiscard]] std::string describe_targets(const ServerTarget& target) const;
+  [[nodiscard]] std::string describe_targets(const Action& action) const;
+  struct Apply;  // timeline.cpp: one apply per action
   // Restores the configuration recorded before `name`; false (logged) when it has not run yet.
   bool rollback(SimTime now, const std::string& name, std::string_view trigger);
   void probe_result(SimTime now, std::uint32_t server, bool success);
@@ -339,8 +340,7 @@ class Simulation {
   // The balancer configuration a rollback restores, recorded just before each named action.
   struct ConfigSnapshot {
     std::vector<double> weights;
-    std::string strategy;
-    StrategyOptions options;
+    StrategyChoice strategy;
     HealthCheckConfig health_check;
     OutlierConfig outlier;
     CircuitBreakerConfig circuit_breakers;

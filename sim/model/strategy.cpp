@@ -36,4 +36,30 @@ const std::string& option_choice(const StrategyOptions& options, std::string_vie
   return std::get<std::string>(it->second);
 }
 
+const std::string& StrategyChoice::name() const {
+  static const std::string none = "(none)";
+  return info != nullptr ? info->name : none;
+}
+
+StrategyChoice strategy_named(std::string_view name, const StrategyOptions& options) {
+  const StrategyInfo* info = find_strategy(name);
+  if (info == nullptr) {
+    throw std::invalid_argument("unknown strategy '" + std::string(name) +
+                                "'; valid: " + strategy_names());
+  }
+  StrategyChoice choice{info, {}};
+  for (const OptionSpec& spec : info->options) choice.options[spec.name] = spec.default_value;
+  for (const auto& [key, value] : options) {
+    if (choice.options.find(key) == choice.options.end()) {
+      throw std::invalid_argument("strategy " + info->name + " has no option '" + key + "'");
+    }
+    choice.options[key] = value;
+  }
+  return choice;
+}
+
+StrategyChoice default_strategy() {
+  return strategy_named("round_robin");
+}
+
 }  // namespace lbsim

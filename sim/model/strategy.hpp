@@ -123,6 +123,12 @@ struct StrategyInfo {
 // "round_robin, random, ..." for error messages.
 [[nodiscard]] std::string strategy_names();
 
+// `name` with its options' defaults, then `options` over them (programmatic configurations:
+// tests, benchmarks). Throws std::invalid_argument on an unknown strategy or option; values are
+// not range-checked (the scenario loader does that for files).
+[[nodiscard]] StrategyChoice strategy_named(std::string_view name,
+                                            const StrategyOptions& options = {});
+
 // Typed access for factories (options were validated by the loader).
 [[nodiscard]] double option_number(const StrategyOptions& options, std::string_view name);
 [[nodiscard]] const std::string& option_choice(const StrategyOptions& options,

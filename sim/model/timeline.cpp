@@ -68,12 +68,12 @@ void Simulation::report_status(SimTime now, std::uint32_t server) {
 
 // ---- runtime configuration ---------------------------------------------------------------------
 
-void Simulation::set_strategy(const std::string& name, const StrategyOptions& options) {
-  const StrategyInfo* info = find_strategy(name);
-  if (info == nullptr) throw std::invalid_argument("set_strategy: unknown strategy " + name);
+void Simulation::set_strategy(const StrategyChoice& strategy) {
+  const StrategyInfo* info = strategy.info;
+  if (info == nullptr) throw std::invalid_argument("set_strategy: no strategy");
   const auto server_count = static_cast<std::uint32_t>(servers_.size());
   for (std::uint32_t i = 0; i < instances_.size(); ++i) {
-    const StrategyContext context{options,
+    const StrategyContext context{strategy.options,
                                   server_count,
                                   i,
                                   config_.seed ^ (config_.replication * 0x9e3779b97f4a7c15ULL),
@@ -81,8 +81,7 @@ void Simulation::set_strategy(const std::string& name, const StrategyOptions& op
                                   server_names_};
     instances_[i].strategy = info->make(context);
   }
-  config_.balancer.strategy = name;
-  config_.balancer.options = options;
+  config_.balancer.strategy = strategy;
   // The fresh strategies learn the membership and the load in flight from the view.
   notify_fleet_change();
 }
@@ -216,16 +215,6 @@ std::vector<std::uint32_t> Simulation::resolve_targets(const ServerTarget& targe
   return servers;
 }
 
-std::string Simulation::describe_targets(const ServerTarget& target) const {
-  std::string text;
-  if (!target.group.empty()) text = "group " + target.group;
-  for (const std::uint32_t s : target.servers) {
-    if (s >= servers_.size()) continue;
-    text += (text.empty() ? "" : " ") + server_info_[s].name;
-  }
-  return text;
-}
-
 void Simulation::restart_sequence(SimTime now, std::uint32_t server, SimTime drain_ns,
                                   SimTime down_ns) {
   const SimTime down =
@@ -245,171 +234,197 @@ void Simulation::restart_sequence(SimTime now, std::uint32_t server, SimTime dra
   }
 }
 
+// One apply per action (an overload set std::visit picks from): it changes the model and says
+// what it did for the incident log. `applied` false: nothing happened (a rollback before its
+// named action), and nothing is logged as an action.
+struct Simulation::Apply {
+  Simulation& sim;
+  SimTime now;
+  const ActionConfig& config;
+  std::string_view trigger;
+  std::string subject;
+  std::string detail;
+  bool applied = true;
+
+  void operator()(const NoteAction&) {
+    subject = config.name.empty() ? "timeline" : config.name;
+    detail = config.text;
+  }
+  void operator()(const SetWeightAction& a) {
+    if (!a.weights.empty()) {
+      if (a.weights.size() != a.target.servers.size()) {
+        throw std::invalid_argument("set_weight: one weight per server");
+      }
+      for (std::size_t k = 0; k < a.weights.size(); ++k) {
+        sim.set_weight(a.target.servers[k], a.weights[k]);
+        detail += (detail.empty() ? "weights " : ", ") +
+                  sim.server_info_[a.target.servers[k]].name + " " + number_text(a.weights[k]);
+      }
+      return;
+    }
+    for (const std::uint32_t s : sim.resolve_targets(a.target, false)) sim.set_weight(s, a.weight);
+    detail = "weight " + number_text(a.weight);
+  }
+  void operator()(const SetSpeedAction& a) {
+    for (const std::uint32_t s : sim.resolve_targets(a.target, true)) sim.set_speed(s, a.speed);
+    detail = "speed " + number_text(a.speed);
+  }
+  void operator()(const SetStrategyAction& a) {
+    sim.set_strategy(a.strategy);
+    subject = "balancer";
+    detail = options_text(a.strategy.name(), a.strategy.options);
+  }
+  void operator()(const SetHealthCheckAction& a) {
+    sim.set_health_check(a.health_check);
+    subject = "balancer";
+    detail = "health checks " + health_check_text(a.health_check);
+  }
+  void operator()(const SetOutlierDetectionAction& a) {
+    sim.set_outlier_detection(a.outlier);
+    subject = "balancer";
+    detail = "outlier detection " + outlier_text(a.outlier);
+  }
+  void operator()(const SetCircuitBreakersAction& a) {
+    sim.set_circuit_breakers(a.circuit_breakers);
+    subject = "balancer";
+    detail = "max_requests " + limit_text(a.circuit_breakers.max_requests) + ", max_pending " +
+             limit_text(a.circuit_breakers.max_pending) + ", max_retries " +
+             limit_text(a.circuit_breakers.max_retries);
+  }
+  void operator()(const SetPanicThresholdAction& a) {
+    sim.set_panic_threshold(a.threshold);
+    subject = "balancer";
+    detail = "panic threshold " + number_text(a.threshold * 100) + "%";
+  }
+  void operator()(const KillAction& a) {
+    const auto servers = sim.resolve_targets(a.target, true);
+    for (const std::uint32_t s : servers) sim.crash(now, s, "server_kill");
+    detail = std::to_string(servers.size()) + " servers";
+  }
+  void operator()(const StartAction& a) {
+    std::uint32_t started = 0;
+    for (const std::uint32_t s : sim.resolve_targets(a.target, true)) {
+      if (sim.servers_[s].up) continue;
+      sim.restart_server(s);
+      ++started;
+    }
+    detail = std::to_string(started) + " servers";
+  }
+  void operator()(const RestartAction& a) {
+    const auto servers = sim.resolve_targets(a.target, true);
+    for (const std::uint32_t s : servers) sim.restart_sequence(now, s, a.drain_ns, a.down_ns);
+    detail = std::to_string(servers.size()) + " servers";
+  }
+  void operator()(const PhasedRestartAction& a) {
+    const auto servers = sim.resolve_targets(a.target, true);
+    const auto batch = static_cast<std::size_t>(std::max(1, a.batch));
+    for (std::size_t first = 0; first < servers.size(); first += batch) {
+      const SimTime at = now + static_cast<SimTime>(first / batch) * a.every_ns;
+      for (std::size_t k = first; k < std::min(servers.size(), first + batch); ++k) {
+        const std::uint32_t s = servers[k];
+        const SimTime drain = a.drain_ns;
+        const SimTime down = a.down_ns;
+        sim.schedule_action(at, [s, drain, down](Simulation& simulation, SimTime t) {
+          simulation.restart_sequence(t, s, drain, down);
+        });
+      }
+    }
+    detail = std::to_string(servers.size()) + " servers, " + std::to_string(batch) +
+             " at a time every " + seconds_text(a.every_ns);
+  }
+  void operator()(const AddServersAction& a) {
+    std::uint32_t added = 0;
+    for (std::uint32_t s = 0; s < sim.servers_.size(); ++s) {
+      if (sim.server_group_[s] == a.clone_group && sim.member_[s] == 0) {
+        sim.join_server(now, s);
+        ++added;
+      }
+    }
+    for (const std::uint32_t s : a.servers) {
+      if (sim.member_[s] == 0) {
+        sim.join_server(now, s);
+        ++added;
+      }
+    }
+    sim.recompute_availability(now);
+    subject.clear();
+    for (const std::uint32_t s : a.servers)
+      subject += (subject.empty() ? "" : " ") + sim.server_info_[s].name;
+    if (a.clone_group < sim.config_.servers.size())
+      subject = sim.config_.servers[a.clone_group].group;
+    detail = std::to_string(added) + " servers join the fleet";
+  }
+  void operator()(const RemoveServersAction& a) {
+    const auto servers = sim.resolve_targets(a.target, true);
+    for (const std::uint32_t s : servers) sim.remove_server(s);
+    detail = std::to_string(servers.size()) + " servers leave the fleet";
+  }
+  void operator()(const TrafficAction& a) {
+    const double before = sim.offered_rate_now();
+    sim.change_traffic(a.rate_per_s, a.ramp_ns);
+    subject = "workload";
+    detail = "rate " + number_text(before) + "/s -> " + number_text(a.rate_per_s) + "/s" +
+             (a.ramp_ns > 0 ? " over " + seconds_text(a.ramp_ns) : "");
+    if (a.hold_ns > 0) {
+      const SimTime ramp = a.ramp_ns;
+      detail += ", back after " + seconds_text(a.hold_ns);
+      sim.schedule_action(
+          now + ramp + a.hold_ns, [before, ramp](Simulation& simulation, SimTime t) {
+            simulation.change_traffic(before, ramp);
+            simulation.observer_->on_log(t, "traffic", "workload",
+                                         "rate back to " + number_text(before) + "/s");
+          });
+    }
+  }
+  void operator()(const RollbackAction& a) {
+    // Only a rollback that restored something mitigates (one from an alert can come before its
+    // named action, and is then logged as rollback_skipped instead).
+    applied = sim.rollback(now, a.to_before, trigger);
+    subject = "balancer";
+    detail = "to before " + a.to_before;
+  }
+};
+
+std::string Simulation::describe_targets(const Action& action) const {
+  const ServerTarget* target = std::visit(
+      [](const auto& a) -> const ServerTarget* {
+        if constexpr (requires { a.target; }) {
+          return &a.target;
+        } else {
+          return nullptr;
+        }
+      },
+      action);
+  std::string text;
+  if (target == nullptr) return text;
+  if (!target->group.empty()) text = "group " + target->group;
+  for (const std::uint32_t s : target->servers) {
+    if (s >= servers_.size()) continue;
+    text += (text.empty() ? "" : " ") + server_info_[s].name;
+  }
+  return text;
+}
+
 void Simulation::run_action(const ActionConfig& action, bool from_alert, std::string_view trigger) {
   const SimTime now = events_.now();
   if (!action.name.empty() && !from_alert) {
     snapshots_.emplace_back(
         action.name,
-        ConfigSnapshot{base_weights_, config_.balancer.strategy, config_.balancer.options,
-                       config_.balancer.health_check, config_.balancer.outlier,
-                       config_.balancer.circuit_breakers, config_.balancer.panic_threshold});
+        ConfigSnapshot{base_weights_, config_.balancer.strategy, config_.balancer.health_check,
+                       config_.balancer.outlier, config_.balancer.circuit_breakers,
+                       config_.balancer.panic_threshold});
   }
-  std::string subject = describe_targets(action.target);
-  std::string detail;
-  const bool change = action.kind != ActionKind::kNote;
-  const bool mitigation = action.mitigation || action.kind == ActionKind::kRollback;
-  switch (action.kind) {
-    case ActionKind::kNote:
-      subject = action.name.empty() ? "timeline" : action.name;
-      detail = action.text;
-      break;
-    case ActionKind::kSetWeight:
-      if (!action.weights.empty()) {
-        if (action.weights.size() != action.target.servers.size()) {
-          throw std::invalid_argument("set_weight: one weight per server");
-        }
-        for (std::size_t k = 0; k < action.weights.size(); ++k) {
-          set_weight(action.target.servers[k], action.weights[k]);
-          detail += (detail.empty() ? "weights " : ", ") +
-                    server_info_[action.target.servers[k]].name + " " +
-                    number_text(action.weights[k]);
-        }
-        break;
-      }
-      for (const std::uint32_t s : resolve_targets(action.target, false))
-        set_weight(s, action.value);
-      detail = "weight " + number_text(action.value);
-      break;
-    case ActionKind::kSetSpeed:
-      for (const std::uint32_t s : resolve_targets(action.target, true)) set_speed(s, action.value);
-      detail = "speed " + number_text(action.value);
-      break;
-    case ActionKind::kSetStrategy:
-      set_strategy(action.strategy, action.options);
-      subject = "balancer";
-      detail = options_text(action.strategy, action.options);
-      break;
-    case ActionKind::kSetHealthCheck:
-      set_health_check(action.health_check);
-      subject = "balancer";
-      detail = "health checks " + health_check_text(action.health_check);
-      break;
-    case ActionKind::kSetOutlierDetection:
-      set_outlier_detection(action.outlier);
-      subject = "balancer";
-      detail = "outlier detection " + outlier_text(action.outlier);
-      break;
-    case ActionKind::kSetCircuitBreakers:
-      set_circuit_breakers(action.circuit_breakers);
-      subject = "balancer";
-      detail = "max_requests " + limit_text(action.circuit_breakers.max_requests) +
-               ", max_pending " + limit_text(action.circuit_breakers.max_pending) +
-               ", max_retries " + limit_text(action.circuit_breakers.max_retries);
-      break;
-    case ActionKind::kSetPanicThreshold:
-      set_panic_threshold(action.value);
-      subject = "balancer";
-      detail = "panic threshold " + number_text(action.value * 100) + "%";
-      break;
-    case ActionKind::kKill: {
-      const auto servers = resolve_targets(action.target, true);
-      for (const std::uint32_t s : servers) crash(now, s, "server_kill");
-      detail = std::to_string(servers.size()) + " servers";
-      break;
-    }
-    case ActionKind::kStart: {
-      std::uint32_t started = 0;
-      for (const std::uint32_t s : resolve_targets(action.target, true)) {
-        if (servers_[s].up) continue;
-        restart_server(s);
-        ++started;
-      }
-      detail = std::to_string(started) + " servers";
-      break;
-    }
-    case ActionKind::kRestart: {
-      const auto servers = resolve_targets(action.target, true);
-      for (const std::uint32_t s : servers)
-        restart_sequence(now, s, action.drain_ns, action.down_ns);
-      detail = std::to_string(servers.size()) + " servers";
-      break;
-    }
-    case ActionKind::kPhasedRestart: {
-      const auto servers = resolve_targets(action.target, true);
-      const auto batch = static_cast<std::size_t>(std::max(1, action.batch));
-      for (std::size_t first = 0; first < servers.size(); first += batch) {
-        const SimTime at = now + static_cast<SimTime>(first / batch) * action.every_ns;
-        for (std::size_t k = first; k < std::min(servers.size(), first + batch); ++k) {
-          const std::uint32_t s = servers[k];
-          const SimTime drain = action.drain_ns;
-          const SimTime down = action.down_ns;
-          schedule_action(at, [s, drain, down](Simulation& simulation, SimTime t) {
-            simulation.restart_sequence(t, s, drain, down);
-          });
-        }
-      }
-      detail = std::to_string(servers.size()) + " servers, " + std::to_string(batch) +
-               " at a time every " + seconds_text(action.every_ns);
-      break;
-    }
-    case ActionKind::kAddServers: {
-      std::uint32_t added = 0;
-      for (std::uint32_t s = 0; s < servers_.size(); ++s) {
-        if (server_group_[s] == action.clone_group && member_[s] == 0) {
-          join_server(now, s);
-          ++added;
-        }
-      }
-      for (const std::uint32_t s : action.target.servers) {
-        if (member_[s] == 0) {
-          join_server(now, s);
-          ++added;
-        }
-      }
-      recompute_availability(now);
-      if (action.clone_group < config_.servers.size()) {
-        subject = config_.servers[action.clone_group].group;
-      }
-      detail = std::to_string(added) + " servers join the fleet";
-      break;
-    }
-    case ActionKind::kRemoveServers: {
-      const auto servers = resolve_targets(action.target, true);
-      for (const std::uint32_t s : servers) remove_server(s);
-      detail = std::to_string(servers.size()) + " servers leave the fleet";
-      break;
-    }
-    case ActionKind::kTraffic: {
-      const double before = offered_rate_now();
-      change_traffic(action.value, action.ramp_ns);
-      subject = "workload";
-      detail = "rate " + number_text(before) + "/s -> " + number_text(action.value) + "/s" +
-               (action.ramp_ns > 0 ? " over " + seconds_text(action.ramp_ns) : "");
-      if (action.hold_ns > 0) {
-        const SimTime ramp = action.ramp_ns;
-        detail += ", back after " + seconds_text(action.hold_ns);
-        schedule_action(
-            now + ramp + action.hold_ns, [before, ramp](Simulation& simulation, SimTime t) {
-              simulation.change_traffic(before, ramp);
-              simulation.observer_->on_log(t, "traffic", "workload",
-                                           "rate back to " + number_text(before) + "/s");
-            });
-      }
-      break;
-    }
-    case ActionKind::kRollback:
-      // Only a rollback that restored something mitigates (one from an alert can come before its
-      // named action, and is then logged as rollback_skipped instead).
-      if (!rollback(now, action.rollback_to, trigger)) return;
-      subject = "balancer";
-      detail = "to before " + action.rollback_to;
-      break;
-  }
-  if (!action.name.empty() && action.kind != ActionKind::kNote) detail += " [" + action.name + "]";
-  if (!action.text.empty() && action.kind != ActionKind::kNote) detail += ": " + action.text;
+  Apply apply{*this, now, action, trigger, describe_targets(action.action), {}};
+  std::visit(apply, action.action);
+  if (!apply.applied) return;
+  const bool note = holds<NoteAction>(action);
+  std::string& detail = apply.detail;
+  if (!action.name.empty() && !note) detail += " [" + action.name + "]";
+  if (!action.text.empty() && !note) detail += ": " + action.text;
   if (from_alert) detail += " (on alert " + std::string(trigger) + ")";
-  observer_->on_log(now, action_kind_name(action.kind), subject, detail);
-  observer_->on_action(now, action_kind_name(action.kind), change, mitigation, from_alert);
+  const bool mitigation = action.mitigation || holds<RollbackAction>(action);
+  observer_->on_log(now, action_name(action.action), apply.subject, detail);
+  observer_->on_action(now, action_name(action.action), !note, mitigation, from_alert);
 }
 
 bool Simulation::rollback(SimTime now, const std::string& name, std::string_view trigger) {
@@ -426,9 +441,7 @@ bool Simulation::rollback(SimTime now, const std::string& name, std::string_view
   for (std::uint32_t s = 0; s < servers_.size(); ++s) {
     if (base_weights_[s] != before.weights[s]) set_weight(s, before.weights[s]);
   }
-  if (before.strategy != config_.balancer.strategy || before.options != config_.balancer.options) {
-    set_strategy(before.strategy, before.options);
-  }
+  if (!(before.strategy == config_.balancer.strategy)) set_strategy(before.strategy);
   if (!(before.health_check == config_.balancer.health_check)) {
     set_health_check(before.health_check);
   }

@@ -1006,7 +1006,7 @@ std::vector<LocatedServerGroup> read_servers(const Node& node, const std::string
 // The balancer map's strategy (the default when the map or its key is absent). Checks that the
 // balancer is a map.
 const StrategyInfo& read_strategy_name(const Node* balancer) {
-  const StrategyInfo* strategy = find_strategy(BalancerConfig{}.strategy);
+  const StrategyInfo* strategy = BalancerConfig{}.strategy.info;
   if (balancer != nullptr) {
     expect_map(*balancer, "balancer", "a map of balancer keys");
     if (const Node* name = balancer->find("strategy")) {
@@ -1019,8 +1019,7 @@ const StrategyInfo& read_strategy_name(const Node* balancer) {
     }
   }
   if (strategy == nullptr) {
-    throw std::logic_error("the default strategy " + BalancerConfig{}.strategy +
-                           " is not registered");
+    throw std::logic_error("the default strategy is not registered");
   }
   return *strategy;
 }
@@ -1070,7 +1069,7 @@ void check_balancer_against_fleet(const Node& balancer, const StrategyInfo& stra
          "max_connections (a per-request connection cap) is not supported with unit: "
          "connection; expected unit: request, or no max_connections");
   }
-  const StrategyContext context{config.balancer.options,
+  const StrategyContext context{config.balancer.strategy.options,
                                 static_cast<std::uint32_t>(names.size()),
                                 0,
                                 config.seed,
@@ -1168,13 +1167,7 @@ struct TimelineContext {
 };
 
 const KeyList& action_kind_names() {
-  static const KeyList names = [] {
-    KeyList all;
-    for (int k = 0; k <= static_cast<int>(ActionKind::kRollback); ++k) {
-      all.emplace_back(action_kind_name(static_cast<ActionKind>(k)));
-    }
-    return all;
-  }();
+  static const KeyList names(kActionNames.begin(), kActionNames.end());
   return names;
 }
 
@@ -1229,84 +1222,103 @@ ServerTarget read_target(const Node& item, const std::string& path, TimelineCont
   return target;
 }
 
-// One action, from a timeline entry (`at`) or an alert's on_fire entry (`after`).
-ActionConfig read_action(const Node& item, const std::string& path, TimelineContext& context,
-                         bool in_alert) {
-  const SimulationConfig& config = *context.config;
-  expect_map(item, path,
-             in_alert ? "an action like {after: 5m, action: rollback, to_before: change}"
-                      : "an action like {at: 30m, action: set_weight, servers: web-0, weight: 5}");
-  const Node& kind_node = require(item, path, "action");
-  const std::string kind_text = read_choice(kind_node, child(path, "action"), action_kind_names());
-  ActionConfig action;
-  for (int k = 0; k <= static_cast<int>(ActionKind::kRollback); ++k) {
-    if (action_kind_name(static_cast<ActionKind>(k)) == kind_text) {
-      action.kind = static_cast<ActionKind>(k);
+// What one action's reader sees: the entry, its path, and the loader's timeline context.
+struct ActionReading {
+  const Node& item;
+  const std::string& path;
+  TimelineContext& context;
+  const Node& kind_node;
+
+  [[nodiscard]] const Node& need(std::string_view key) const { return require(item, path, key); }
+  [[nodiscard]] std::string at(std::string_view key) const { return child(path, key); }
+  [[nodiscard]] ServerTarget target(bool required = true) const {
+    return read_target(item, path, context, required);
+  }
+  [[nodiscard]] SimTime optional_duration(std::string_view key, SimTime otherwise) const {
+    const Node* node = item.find(key);
+    return node != nullptr ? read_duration(*node, at(key), false) : otherwise;
+  }
+};
+
+// One reader per action (an ActionReader<T> for every alternative of Action: a missing one is a
+// compile error). `keys` are the action's own keys beside at/after, action, name, text and
+// mitigation; `read` reads them, after the common keys.
+template <typename T>
+struct ActionReader;
+
+template <>
+struct ActionReader<NoteAction> {
+  static KeyList keys() { return {}; }
+  static NoteAction read(ActionReading&) { return {}; }
+};
+
+template <>
+struct ActionReader<SetWeightAction> {
+  static KeyList keys() { return {"servers", "group", "weight", "weights"}; }
+  static SetWeightAction read(ActionReading& r) {
+    SetWeightAction action;
+    const Node* weights = r.item.find("weights");
+    if (weights == nullptr) {
+      action.target = r.target();
+      action.weight = read_number(r.need("weight"), r.at("weight"), 0.0, false);
+      r.context.set_weights.push_back({r.item.find("weight"), r.at("weight")});
+      return action;
     }
+    // One change setting several servers' weights: {weights: {web-0: 10, web-1: 0.5}}.
+    for (const char* key : {"servers", "group", "weight"}) {
+      if (r.item.find(key) != nullptr) {
+        throw ConfigError(key_location(r.item, key),
+                          r.path + ": expected weights (a map of server: weight) or " +
+                              "servers/group with weight, not both");
+      }
+    }
+    const std::string weights_path = r.at("weights");
+    expect_map(*weights, weights_path, "a map of server: weight like {web-0: 10, web-1: 0.5}");
+    if (weights->entries.empty()) fail(*weights, weights_path, "expected at least one server");
+    for (const MapEntry& entry : weights->entries) {
+      const auto it = r.context.server_index.find(entry.key);
+      if (it == r.context.server_index.end()) {
+        throw ConfigError(entry.key_where, weights_path + ": expected a server of the fleet " +
+                                               "(<group>-<n>); got \"" + entry.key + "\"");
+      }
+      action.target.servers.push_back(it->second);
+      action.weights.push_back(
+          read_number(entry.value, child(weights_path, entry.key), 0.0, false));
+    }
+    r.context.set_weights.push_back({weights, weights_path});
+    return action;
   }
-  KeyList common = {in_alert ? "after" : "at", "action", "text", "mitigation"};
-  if (!in_alert) common.emplace_back("name");
-  KeyList own;
-  switch (action.kind) {
-    case ActionKind::kNote:
-      break;
-    case ActionKind::kSetWeight:
-      own = {"servers", "group", "weight", "weights"};
-      break;
-    case ActionKind::kSetSpeed:
-      own = {"servers", "group", "speed"};
-      break;
-    case ActionKind::kSetStrategy:
-      own = {"strategy"};
-      break;
-    case ActionKind::kSetHealthCheck:
-      own = {"health_check"};
-      break;
-    case ActionKind::kSetOutlierDetection:
-      own = {"outlier_detection"};
-      break;
-    case ActionKind::kSetCircuitBreakers:
-      own = {"circuit_breakers"};
-      break;
-    case ActionKind::kSetPanicThreshold:
-      own = {"panic_threshold"};
-      break;
-    case ActionKind::kKill:
-    case ActionKind::kStart:
-    case ActionKind::kRemoveServers:
-      own = {"servers", "group"};
-      break;
-    case ActionKind::kRestart:
-      own = {"servers", "group", "down", "drain"};
-      break;
-    case ActionKind::kPhasedRestart:
-      own = {"servers", "group", "batch", "every", "down", "drain"};
-      break;
-    case ActionKind::kAddServers:
-      own = {"servers", "group", "count"};
-      break;
-    case ActionKind::kTraffic:
-      own = {"rate", "multiplier", "ramp", "for"};
-      break;
-    case ActionKind::kRollback:
-      own = {"to_before"};
-      break;
+};
+
+template <>
+struct ActionReader<SetSpeedAction> {
+  static KeyList keys() { return {"servers", "group", "speed"}; }
+  static SetSpeedAction read(ActionReading& r) {
+    SetSpeedAction action;
+    action.target = r.target();
+    action.speed = read_number(r.need("speed"), r.at("speed"), 0.0, false);
+    return action;
   }
-  KeyList allowed = common;
-  allowed.insert(allowed.end(), own.begin(), own.end());
-  const std::string valid_for = " for action " + kind_text;
-  if (action.kind == ActionKind::kSetStrategy) {
-    // The strategy's own options sit beside it, as under balancer:.
-    const Node& name = require(item, path, "strategy");
+};
+
+// The strategy's own options sit beside it, as under balancer:, so every key that is not a
+// common one is read as an option of the named strategy.
+template <>
+struct ActionReader<SetStrategyAction> {
+  static KeyList keys() { return {"strategy"}; }
+  static constexpr bool kTakesOptions = true;
+  static SetStrategyAction read(ActionReading& r, const KeyList& allowed) {
+    const SimulationConfig& config = *r.context.config;
+    const Node& name = r.need("strategy");
     const std::string expected = "a strategy (one of " + strategy_names() + ")";
-    const StrategyInfo* info = find_strategy(scalar(name, child(path, "strategy"), expected));
+    const StrategyInfo* info = find_strategy(scalar(name, r.at("strategy"), expected));
     if (info == nullptr) {
-      fail(name, child(path, "strategy"), "expected " + expected + "; got " + name.describe());
+      fail(name, r.at("strategy"), "expected " + expected + "; got " + name.describe());
     }
     Node options;
     options.kind = NodeKind::kMap;
-    options.where = item.where;
-    for (const MapEntry& entry : item.entries) {
+    options.where = r.item.where;
+    for (const MapEntry& entry : r.item.entries) {
       const bool known = std::find(allowed.begin(), allowed.end(), entry.key) != allowed.end();
       if (!known) options.entries.push_back(entry);
     }
@@ -1316,7 +1328,7 @@ ActionConfig read_action(const Node& item, const std::string& path, TimelineCont
       const KeyList& generic = balancer_generic_keys();
       if (std::find(generic.begin(), generic.end(), entry.key) != generic.end()) {
         throw ConfigError(entry.key_where,
-                          "balancer key \"" + entry.key + "\" cannot change in " + path +
+                          "balancer key \"" + entry.key + "\" cannot change in " + r.path +
                               "; set_strategy takes the strategy and its options (other settings "
                               "have their own actions)");
       }
@@ -1332,219 +1344,288 @@ ActionConfig read_action(const Node& item, const std::string& path, TimelineCont
       const std::string valid_text = "; valid keys for action set_strategy: " + join(valid);
       if (owners.empty()) {
         throw ConfigError(entry.key_where,
-                          "unknown key \"" + entry.key + "\" in " + path + valid_text);
+                          "unknown key \"" + entry.key + "\" in " + r.path + valid_text);
       }
       throw ConfigError(entry.key_where, "option \"" + entry.key + "\" belongs to strategy " +
                                              owners + ", not " + info->name + valid_text);
     }
-    action.strategy = info->name;
-    action.options = read_strategy_options(*info, options, path);
-    const StrategyContext strategy_context{action.options,
-                                           static_cast<std::uint32_t>(context.server_names.size()),
-                                           0,
-                                           config.seed,
-                                           config.workload.users,
-                                           context.server_names};
+    SetStrategyAction action;
+    action.strategy = {info, read_strategy_options(*info, options, r.path)};
+    const StrategyContext strategy_context{
+        action.strategy.options,
+        static_cast<std::uint32_t>(r.context.server_names.size()),
+        0,
+        config.seed,
+        config.workload.users,
+        r.context.server_names};
     try {
       (void)info->make(strategy_context);
     } catch (const std::invalid_argument& e) {
-      fail(name, child(path, "strategy"), "strategy " + info->name + ": " + e.what());
+      fail(name, r.at("strategy"), "strategy " + info->name + ": " + e.what());
     }
-    context.strategies.push_back(info);
-  } else {
-    check_keys(item, path, allowed, valid_for);
+    r.context.strategies.push_back(info);
+    return action;
   }
-  if (in_alert) {
-    if (const Node* after = item.find("after")) {
-      action.at_ns = read_duration(*after, child(path, "after"), false);
+};
+
+template <>
+struct ActionReader<SetHealthCheckAction> {
+  static KeyList keys() { return {"health_check"}; }
+  static SetHealthCheckAction read(ActionReading& r) {
+    SetHealthCheckAction action;
+    const Node& check = r.need("health_check");
+    if (check.kind == NodeKind::kScalar && check.scalar == "off") {
+      action.health_check.enabled = false;
+    } else if (check.kind == NodeKind::kScalar) {
+      fail(check, r.at("health_check"),
+           "expected a map of health-check keys ({} for the defaults) or off; got " +
+               check.describe());
+    } else {
+      action.health_check = read_health_check(check, r.at("health_check"));
     }
-  } else {
-    action.at_ns = read_run_time(require(item, path, "at"), child(path, "at"), config);
-    if (const Node* name = item.find("name")) action.name = read_name(*name, child(path, "name"));
+    return action;
   }
-  if (const Node* text = item.find("text")) {
-    action.text = scalar(*text, child(path, "text"), "a text");
+};
+
+template <>
+struct ActionReader<SetOutlierDetectionAction> {
+  static KeyList keys() { return {"outlier_detection"}; }
+  static SetOutlierDetectionAction read(ActionReading& r) {
+    SetOutlierDetectionAction action;
+    const Node& outlier = r.need("outlier_detection");
+    if (outlier.kind == NodeKind::kScalar && outlier.scalar == "off") {
+      action.outlier.enabled = false;
+    } else if (outlier.kind == NodeKind::kScalar) {
+      fail(outlier, r.at("outlier_detection"),
+           "expected a map of outlier-detection keys ({} for the defaults) or off; got " +
+               outlier.describe());
+    } else {
+      action.outlier = read_outlier_detection(outlier, r.at("outlier_detection"));
+    }
+    return action;
   }
-  if (action.kind == ActionKind::kNote && action.text.empty()) {
-    throw ConfigError(item.find("text") != nullptr ? item.find("text")->where : item.where,
-                      path + ": a note needs a non-empty text");
+};
+
+template <>
+struct ActionReader<SetCircuitBreakersAction> {
+  static KeyList keys() { return {"circuit_breakers"}; }
+  static SetCircuitBreakersAction read(ActionReading& r) {
+    SetCircuitBreakersAction action;
+    const Node& breakers = r.need("circuit_breakers");
+    action.circuit_breakers = read_circuit_breakers(breakers, r.at("circuit_breakers"));
+    if (action.circuit_breakers.max_pending >= 0 && !r.context.any_max_connections) {
+      fail(*breakers.find("max_pending"), r.at("circuit_breakers.max_pending"),
+           "acts only on the balancer-side queue, which exists when a server group sets "
+           "max_connections; expected max_connections on some group, or no max_pending");
+    }
+    return action;
   }
-  if (const Node* mitigation = item.find("mitigation")) {
-    action.mitigation = read_bool(*mitigation, child(path, "mitigation"));
+};
+
+template <>
+struct ActionReader<SetPanicThresholdAction> {
+  static KeyList keys() { return {"panic_threshold"}; }
+  static SetPanicThresholdAction read(ActionReading& r) {
+    return {read_fraction(r.need("panic_threshold"), r.at("panic_threshold"))};
   }
-  const Node* weights = action.kind == ActionKind::kSetWeight ? item.find("weights") : nullptr;
-  const bool targets = std::find(own.begin(), own.end(), "servers") != own.end();
-  if (weights != nullptr) {
-    // One change setting several servers' weights: {weights: {web-0: 10, web-1: 0.5}}.
-    for (const char* key : {"servers", "group", "weight"}) {
-      if (item.find(key) != nullptr) {
-        throw ConfigError(key_location(item, key),
-                          path + ": expected weights (a map of server: weight) or " +
-                              "servers/group with weight, not both");
-      }
-    }
-    const std::string weights_path = child(path, "weights");
-    expect_map(*weights, weights_path, "a map of server: weight like {web-0: 10, web-1: 0.5}");
-    if (weights->entries.empty()) fail(*weights, weights_path, "expected at least one server");
-    for (const MapEntry& entry : weights->entries) {
-      const auto it = context.server_index.find(entry.key);
-      if (it == context.server_index.end()) {
-        throw ConfigError(entry.key_where, weights_path + ": expected a server of the fleet " +
-                                               "(<group>-<n>); got \"" + entry.key + "\"");
-      }
-      action.target.servers.push_back(it->second);
-      action.weights.push_back(
-          read_number(entry.value, child(weights_path, entry.key), 0.0, false));
-    }
-    context.set_weights.push_back({weights, weights_path});
-  } else if (targets) {
-    action.target = read_target(item, path, context, action.kind != ActionKind::kAddServers);
+};
+
+template <>
+struct ActionReader<KillAction> {
+  static KeyList keys() { return {"servers", "group"}; }
+  static KillAction read(ActionReading& r) { return {r.target()}; }
+};
+
+template <>
+struct ActionReader<StartAction> {
+  static KeyList keys() { return {"servers", "group"}; }
+  static StartAction read(ActionReading& r) { return {r.target()}; }
+};
+
+template <>
+struct ActionReader<RemoveServersAction> {
+  static KeyList keys() { return {"servers", "group"}; }
+  static RemoveServersAction read(ActionReading& r) { return {r.target()}; }
+};
+
+template <>
+struct ActionReader<RestartAction> {
+  static KeyList keys() { return {"servers", "group", "down", "drain"}; }
+  static RestartAction read(ActionReading& r) {
+    RestartAction action;
+    action.target = r.target();
+    action.down_ns = r.optional_duration("down", -1);
+    action.drain_ns = r.optional_duration("drain", 0);
+    return action;
   }
-  switch (action.kind) {
-    case ActionKind::kSetWeight:
-      if (weights == nullptr) {
-        action.value =
-            read_number(require(item, path, "weight"), child(path, "weight"), 0.0, false);
-        context.set_weights.push_back({item.find("weight"), child(path, "weight")});
-      }
-      break;
-    case ActionKind::kSetSpeed:
-      action.value = read_number(require(item, path, "speed"), child(path, "speed"), 0.0, false);
-      break;
-    case ActionKind::kSetHealthCheck: {
-      const Node& check = require(item, path, "health_check");
-      if (check.kind == NodeKind::kScalar && check.scalar == "off") {
-        action.health_check.enabled = false;
-      } else if (check.kind == NodeKind::kScalar) {
-        fail(check, child(path, "health_check"),
-             "expected a map of health-check keys ({} for the defaults) or off; got " +
-                 check.describe());
-      } else {
-        action.health_check = read_health_check(check, child(path, "health_check"));
-      }
-      break;
+};
+
+template <>
+struct ActionReader<PhasedRestartAction> {
+  static KeyList keys() { return {"servers", "group", "batch", "every", "down", "drain"}; }
+  static PhasedRestartAction read(ActionReading& r) {
+    PhasedRestartAction action;
+    action.target = r.target();
+    action.down_ns = r.optional_duration("down", -1);
+    action.drain_ns = r.optional_duration("drain", 0);
+    if (const Node* batch = r.item.find("batch")) {
+      action.batch = static_cast<int>(read_integer(*batch, r.at("batch"), 1, kIntMax));
     }
-    case ActionKind::kSetOutlierDetection: {
-      const Node& outlier = require(item, path, "outlier_detection");
-      if (outlier.kind == NodeKind::kScalar && outlier.scalar == "off") {
-        action.outlier.enabled = false;
-      } else if (outlier.kind == NodeKind::kScalar) {
-        fail(outlier, child(path, "outlier_detection"),
-             "expected a map of outlier-detection keys ({} for the defaults) or off; got " +
-                 outlier.describe());
-      } else {
-        action.outlier = read_outlier_detection(outlier, child(path, "outlier_detection"));
-      }
-      break;
+    action.every_ns = read_duration(r.need("every"), r.at("every"), true);
+    return action;
+  }
+};
+
+template <>
+struct ActionReader<AddServersAction> {
+  static KeyList keys() { return {"servers", "group", "count"}; }
+  static AddServersAction read(ActionReading& r) {
+    AddServersAction action;
+    const ServerTarget target = r.target(false);
+    action.servers = target.servers;
+    const Node* count = r.item.find("count");
+    if (count != nullptr && target.group.empty()) {
+      throw ConfigError(key_location(r.item, "count"),
+                        r.path +
+                            ": count adds new servers like those of a group; expected "
+                            "group with count (servers: names servers that rejoin)");
     }
-    case ActionKind::kSetCircuitBreakers: {
-      const Node& breakers = require(item, path, "circuit_breakers");
-      action.circuit_breakers = read_circuit_breakers(breakers, child(path, "circuit_breakers"));
-      if (action.circuit_breakers.max_pending >= 0 && !context.any_max_connections) {
-        fail(*breakers.find("max_pending"), child(path, "circuit_breakers.max_pending"),
-             "acts only on the balancer-side queue, which exists when a server group sets "
-             "max_connections; expected max_connections on some group, or no max_pending");
-      }
-      break;
-    }
-    case ActionKind::kSetPanicThreshold:
-      action.value =
-          read_fraction(require(item, path, "panic_threshold"), child(path, "panic_threshold"));
-      break;
-    case ActionKind::kRestart:
-    case ActionKind::kPhasedRestart:
-      if (const Node* down = item.find("down")) {
-        action.down_ns = read_duration(*down, child(path, "down"), false);
-      }
-      if (const Node* drain = item.find("drain")) {
-        action.drain_ns = read_duration(*drain, child(path, "drain"), false);
-      }
-      if (action.kind == ActionKind::kPhasedRestart) {
-        if (const Node* batch = item.find("batch")) {
-          action.batch = static_cast<int>(read_integer(*batch, child(path, "batch"), 1, kIntMax));
-        }
-        action.every_ns = read_duration(require(item, path, "every"), child(path, "every"), true);
-      }
-      break;
-    case ActionKind::kAddServers: {
-      const Node* count = item.find("count");
-      if (count != nullptr && action.target.group.empty()) {
-        throw ConfigError(key_location(item, "count"),
-                          path +
-                              ": count adds new servers like those of a group; expected "
-                              "group with count (servers: names servers that rejoin)");
-      }
-      if (!action.target.group.empty()) {
-        if (count == nullptr) {
-          throw ConfigError(item.where,
-                            path + ": expected count with group (how many servers to add)");
-        }
-        const auto n = static_cast<int>(read_integer(*count, child(path, "count"), 1, 100000));
-        // New servers: a copy of the group's first entry, numbered after its last server.
-        const ServerGroupConfig* model = nullptr;
-        for (const ServerGroupConfig& g : config.servers) {
-          if (g.group == action.target.group) {
-            model = &g;
-            break;
-          }
-        }
-        ServerGroupConfig added = *model;
-        added.count = n;
-        added.join_at_ns = kTimeNever;
-        int& next = context.next_index[action.target.group];
-        added.first_index = next;
-        next += n;
-        action.clone_group = static_cast<std::uint32_t>(context.config->servers.size());
-        context.config->servers.push_back(added);  // `model` is not used after this
-        for (int i = 0; i < n; ++i) {
-          const std::string server = added.group + "-" + std::to_string(added.first_index + i);
-          context.server_index[server] = static_cast<std::uint32_t>(context.server_names.size());
-          context.server_names.push_back(server);
-        }
-        action.target.group.clear();
-      } else if (action.target.servers.empty()) {
-        throw ConfigError(item.where,
-                          path +
+    if (target.group.empty()) {
+      if (target.servers.empty()) {
+        throw ConfigError(r.item.where,
+                          r.path +
                               ": expected group with count (new servers) or servers (servers "
                               "that rejoin)");
       }
-      break;
+      return action;
     }
-    case ActionKind::kTraffic: {
-      if (config.workload.arrivals == ArrivalProcess::kTrace) {
-        fail(kind_node, child(path, "action"),
-             "a traced workload plays as recorded; traffic actions need poisson or deterministic "
-             "arrivals");
-      }
-      const Node* rate = item.find("rate");
-      const Node* multiplier = item.find("multiplier");
-      if ((rate == nullptr) == (multiplier == nullptr)) {
-        fail(item, path,
-             "expected exactly one of rate or multiplier; got " +
-                 std::string(rate == nullptr ? "neither" : "both"));
-      }
-      action.value = rate != nullptr
-                         ? read_rate(*rate, child(path, "rate"), false)
-                         : read_number(*multiplier, child(path, "multiplier"), 0.0, true) *
-                               config.workload.rate_per_s;
-      if (const Node* ramp = item.find("ramp")) {
-        action.ramp_ns = read_duration(*ramp, child(path, "ramp"), false);
-      }
-      if (const Node* hold = item.find("for")) {
-        action.hold_ns = read_duration(*hold, child(path, "for"), true);
-      }
-      break;
+    if (count == nullptr) {
+      throw ConfigError(r.item.where,
+                        r.path + ": expected count with group (how many servers to add)");
     }
-    case ActionKind::kRollback:
-      action.rollback_to = read_name(require(item, path, "to_before"), child(path, "to_before"));
-      break;
-    case ActionKind::kNote:
-    case ActionKind::kSetStrategy:
-    case ActionKind::kKill:
-    case ActionKind::kStart:
-    case ActionKind::kRemoveServers:
-      break;
+    const auto n = static_cast<int>(read_integer(*count, r.at("count"), 1, 100000));
+    // New servers: a copy of the group's first entry, numbered after its last server.
+    SimulationConfig& config = *r.context.config;
+    const auto model =
+        std::find_if(config.servers.begin(), config.servers.end(),
+                     [&](const ServerGroupConfig& g) { return g.group == target.group; });
+    ServerGroupConfig added = *model;
+    added.count = n;
+    added.join_at_ns = kTimeNever;
+    int& next = r.context.next_index[target.group];
+    added.first_index = next;
+    next += n;
+    action.clone_group = static_cast<std::uint32_t>(config.servers.size());
+    config.servers.push_back(added);  // `model` is not used after this
+    for (int i = 0; i < n; ++i) {
+      const std::string server = added.group + "-" + std::to_string(added.first_index + i);
+      r.context.server_index[server] = static_cast<std::uint32_t>(r.context.server_names.size());
+      r.context.server_names.push_back(server);
+    }
+    return action;
   }
+};
+
+template <>
+struct ActionReader<TrafficAction> {
+  static KeyList keys() { return {"rate", "multiplier", "ramp", "for"}; }
+  static TrafficAction read(ActionReading& r) {
+    const SimulationConfig& config = *r.context.config;
+    if (config.workload.arrivals == ArrivalProcess::kTrace) {
+      fail(r.kind_node, r.at("action"),
+           "a traced workload plays as recorded; traffic actions need poisson or deterministic "
+           "arrivals");
+    }
+    const Node* rate = r.item.find("rate");
+    const Node* multiplier = r.item.find("multiplier");
+    if ((rate == nullptr) == (multiplier == nullptr)) {
+      fail(r.item, r.path,
+           "expected exactly one of rate or multiplier; got " +
+               std::string(rate == nullptr ? "neither" : "both"));
+    }
+    TrafficAction action;
+    action.rate_per_s = rate != nullptr ? read_rate(*rate, r.at("rate"), false)
+                                        : read_number(*multiplier, r.at("multiplier"), 0.0, true) *
+                                              config.workload.rate_per_s;
+    action.ramp_ns = r.optional_duration("ramp", 0);
+    if (const Node* hold = r.item.find("for")) {
+      action.hold_ns = read_duration(*hold, r.at("for"), true);
+    }
+    return action;
+  }
+};
+
+template <>
+struct ActionReader<RollbackAction> {
+  static KeyList keys() { return {"to_before"}; }
+  static RollbackAction read(ActionReading& r) {
+    return {read_name(r.need("to_before"), r.at("to_before"))};
+  }
+};
+
+template <typename T>
+concept TakesOptions = ActionReader<T>::kTakesOptions;
+
+// Reads the action named `kind` with the reader of the alternative that has that name: its keys
+// are checked first (a misspelt key is reported before a bad value), then `read_common` reads
+// the keys every action has, then the reader the action's own.
+template <std::size_t I = 0, typename ReadCommon>
+Action read_named_action(std::string_view kind, ActionReading& reading, const KeyList& common,
+                         const ReadCommon& read_common) {
+  if constexpr (I == std::variant_size_v<Action>) {
+    throw std::logic_error("no reader for action " + std::string(kind));
+  } else {
+    using T = std::variant_alternative_t<I, Action>;
+    if (T::kName != kind) return read_named_action<I + 1>(kind, reading, common, read_common);
+    KeyList allowed = common;
+    const KeyList own = ActionReader<T>::keys();
+    allowed.insert(allowed.end(), own.begin(), own.end());
+    if constexpr (TakesOptions<T>) {
+      T action = ActionReader<T>::read(reading, allowed);
+      read_common();
+      return action;
+    } else {
+      check_keys(reading.item, reading.path, allowed, " for action " + std::string(kind));
+      read_common();
+      return ActionReader<T>::read(reading);
+    }
+  }
+}
+
+// One action, from a timeline entry (`at`) or an alert's on_fire entry (`after`).
+ActionConfig read_action(const Node& item, const std::string& path, TimelineContext& context,
+                         bool in_alert) {
+  const SimulationConfig& config = *context.config;
+  expect_map(item, path,
+             in_alert ? "an action like {after: 5m, action: rollback, to_before: change}"
+                      : "an action like {at: 30m, action: set_weight, servers: web-0, weight: 5}");
+  const Node& kind_node = require(item, path, "action");
+  const std::string kind = read_choice(kind_node, child(path, "action"), action_kind_names());
+  KeyList common = {in_alert ? "after" : "at", "action", "text", "mitigation"};
+  if (!in_alert) common.emplace_back("name");
+  ActionConfig action;
+  const auto read_common = [&] {
+    if (in_alert) {
+      if (const Node* after = item.find("after")) {
+        action.at_ns = read_duration(*after, child(path, "after"), false);
+      }
+    } else {
+      action.at_ns = read_run_time(require(item, path, "at"), child(path, "at"), config);
+      if (const Node* name = item.find("name")) action.name = read_name(*name, child(path, "name"));
+    }
+    if (const Node* text = item.find("text")) {
+      action.text = scalar(*text, child(path, "text"), "a text");
+    }
+    if (kind == NoteAction::kName && action.text.empty()) {
+      throw ConfigError(item.find("text") != nullptr ? item.find("text")->where : item.where,
+                        path + ": a note needs a non-empty text");
+    }
+    if (const Node* mitigation = item.find("mitigation")) {
+      action.mitigation = read_bool(*mitigation, child(path, "mitigation"));
+    }
+  };
+  ActionReading reading{item, path, context, kind_node};
+  action.action = read_named_action(kind, reading, common, read_common);
   return action;
 }
 
@@ -1647,7 +1728,7 @@ void read_timeline_and_alerts(const Node& root, SimulationConfig& config) {
     }
     context.next_index[group.group] = group.first_index + group.count;
   }
-  context.strategies.push_back(find_strategy(config.balancer.strategy));
+  context.strategies.push_back(config.balancer.strategy.info);
 
   std::vector<std::pair<const Node*, std::string>> located;  // (item, path) per action
   if (const Node* timeline = root.find("timeline")) {
@@ -1695,30 +1776,29 @@ void read_timeline_and_alerts(const Node& root, SimulationConfig& config) {
   });
   // A rollback names an action that runs before it and changes the balancer configuration (what a
   // rollback restores).
-  const auto configures = [](ActionKind kind) {
-    return kind == ActionKind::kSetWeight || kind == ActionKind::kSetStrategy ||
-           kind == ActionKind::kSetHealthCheck || kind == ActionKind::kSetOutlierDetection ||
-           kind == ActionKind::kSetCircuitBreakers || kind == ActionKind::kSetPanicThreshold;
+  const auto rollback_to = [](const ActionConfig& action) -> const std::string* {
+    const auto* rollback = std::get_if<RollbackAction>(&action.action);
+    return rollback != nullptr ? &rollback->to_before : nullptr;
   };
   const auto check_configures = [&](const ActionConfig& rollback, const Node& to_before,
                                     const std::string& path) {
     for (const ActionConfig& target : config.timeline) {
-      if (target.name != rollback.rollback_to || configures(target.kind)) continue;
+      if (target.name != *rollback_to(rollback) || configures_balancer(target.action)) continue;
       fail(to_before, path,
            "a rollback restores the balancer configuration (weights, strategy, health checks, "
            "outlier detection, circuit breakers, panic threshold), and " +
-               std::string(action_kind_name(target.kind)) +
+               std::string(action_name(target.action)) +
                " changes none of it; expected the name of such a change; got " +
                to_before.describe());
     }
   };
   for (std::size_t k = 0; k < order.size(); ++k) {
     const ActionConfig& action = config.timeline[order[k]];
-    if (action.kind != ActionKind::kRollback) continue;
+    if (rollback_to(action) == nullptr) continue;
     bool earlier = false;
     bool exists = false;
     for (std::size_t j = 0; j < order.size(); ++j) {
-      if (config.timeline[order[j]].name != action.rollback_to) continue;
+      if (config.timeline[order[j]].name != *rollback_to(action)) continue;
       exists = true;
       earlier = earlier || j < k;
     }
@@ -1736,10 +1816,10 @@ void read_timeline_and_alerts(const Node& root, SimulationConfig& config) {
     for (std::size_t r = 0; r < config.alerts.size(); ++r) {
       for (std::size_t a = 0; a < config.alerts[r].on_fire.size(); ++a) {
         const ActionConfig& action = config.alerts[r].on_fire[a];
-        if (action.kind != ActionKind::kRollback) continue;
+        if (rollback_to(action) == nullptr) continue;
         const bool exists =
             std::any_of(config.timeline.begin(), config.timeline.end(),
-                        [&](const ActionConfig& t) { return t.name == action.rollback_to; });
+                        [&](const ActionConfig& t) { return t.name == *rollback_to(action); });
         if (!exists) {
           const Node& item = alerts->items[r].find("on_fire")->items[a];
           fail(*item.find("to_before"),
@@ -1770,7 +1850,7 @@ void read_timeline_and_alerts(const Node& root, SimulationConfig& config) {
     }
     const auto& first = context.set_weights.front();
     fail(*first.node, first.path,
-         "strategy " + config.balancer.strategy +
+         "strategy " + config.balancer.strategy.name() +
              " does not apply weight changes during a run (it ignores weights, or reads them only "
              "when it builds its map), so this changes nothing; expected a strategy that does (" +
              which + ") in balancer.strategy or a set_strategy action");
@@ -1803,7 +1883,7 @@ void read_timeline_and_alerts(const Node& root, SimulationConfig& config) {
   }
   if (config.incident.start_ns < 0) {
     for (const ActionConfig& action : config.timeline) {
-      if (action.kind != ActionKind::kNote) {
+      if (!holds<NoteAction>(action)) {
         config.incident.start_ns = action.at_ns;
         break;
       }
@@ -1859,12 +1939,12 @@ SimulationConfig read_simulation(const Node& root, const std::string& base_dir,
 
   const Node* balancer = root.find("balancer");
   const StrategyInfo* strategy = &read_strategy_name(balancer);
-  config.balancer.strategy = strategy->name;
+  config.balancer.strategy.info = strategy;
   if (balancer != nullptr) {
-    config.balancer.options = read_strategy_options(*strategy, *balancer, "balancer");
+    config.balancer.strategy.options = read_strategy_options(*strategy, *balancer, "balancer");
     read_balancer_settings(*balancer, "balancer", config.balancer);
   } else {
-    config.balancer.options = read_strategy_options(*strategy, Node{}, "balancer");
+    config.balancer.strategy.options = read_strategy_options(*strategy, Node{}, "balancer");
   }
 
   for (LocatedServerGroup& located :

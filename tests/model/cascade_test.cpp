@@ -25,19 +25,19 @@ TEST_CASE("a weight misconfiguration cascades through the fleet and recovers aft
   // The misconfiguration at 60 s, as a named timeline action: servers 0 and 1 get weight 10,
   // the others 0.1 (meant for 1). The rollback to before it at 150 s.
   ActionConfig heavy;
-  heavy.kind = ActionKind::kSetWeight;
+  heavy.action = SetWeightAction{};
   heavy.at_ns = 60 * kSecond;
   heavy.name = "bad_weights";
-  heavy.target.servers = {0, 1};
-  heavy.value = 10.0;
+  as<SetWeightAction>(heavy).target.servers = {0, 1};
+  as<SetWeightAction>(heavy).weight = 10.0;
   ActionConfig light = heavy;
   light.name.clear();
-  light.target.servers = {2, 3, 4};
-  light.value = 0.1;
+  as<SetWeightAction>(light).target.servers = {2, 3, 4};
+  as<SetWeightAction>(light).weight = 0.1;
   ActionConfig rollback;
-  rollback.kind = ActionKind::kRollback;
+  rollback.action = RollbackAction{};
   rollback.at_ns = 150 * kSecond;
-  rollback.rollback_to = "bad_weights";
+  as<RollbackAction>(rollback).to_before = "bad_weights";
   c.timeline = {heavy, light, rollback};
   c.incident.start_ns = 60 * kSecond;
 

@@ -32,12 +32,15 @@ inline DistributionConfig exponential_s(double mean_s) {
 // Fills every declared option of `strategy` with its default (what the scenario loader does).
 inline BalancerConfig balancer(const std::string& strategy, int instances = 1) {
   BalancerConfig b;
-  b.strategy = strategy;
+  b.strategy = strategy_named(strategy);
   b.instances = instances;
-  if (const StrategyInfo* info = find_strategy(strategy)) {
-    for (const OptionSpec& spec : info->options) b.options[spec.name] = spec.default_value;
-  }
   return b;
+}
+
+// The typed action inside a timeline entry.
+template <typename T>
+T& as(ActionConfig& action) {
+  return std::get<T>(action.action);
 }
 
 // `servers` identical servers fed by one Poisson stream.

@@ -17,11 +17,11 @@ TEST_CASE("incident metrics of a server killed and started again") {
   c.window_ns = 10 * kSecond;
   // s-1 is killed at 30 s (the incident starts) and started again at 60 s (marked mitigation).
   ActionConfig kill;
-  kill.kind = ActionKind::kKill;
+  kill.action = KillAction{};
   kill.at_ns = 30 * kSecond;
-  kill.target.servers = {1};
+  as<KillAction>(kill).target.servers = {1};
   ActionConfig start = kill;
-  start.kind = ActionKind::kStart;
+  start.action = StartAction{as<KillAction>(kill).target};
   start.at_ns = 60 * kSecond;
   start.mitigation = true;
   c.timeline = {kill, start};
@@ -87,9 +87,9 @@ TEST_CASE("an incident that never recovers, and one that never degraded") {
     c.workload.arrivals = ArrivalProcess::kDeterministic;
     c.window_ns = 10 * kSecond;
     ActionConfig kill;
-    kill.kind = ActionKind::kKill;
+    kill.action = KillAction{};
     kill.at_ns = 30 * kSecond;
-    kill.target.servers = {1};
+    as<KillAction>(kill).target.servers = {1};
     c.timeline = {kill};
     c.incident.start_ns = 30 * kSecond;
     c.incident.recovery_error_rate = start_again ? 0.6 : 0.1;  // 0.6: the 50% never counts

@@ -116,16 +116,18 @@ DistributionConfig deterministic_s(double mean_s) {
   return d;
 }
 
-ActionConfig action(ActionKind kind, double at_s) {
+template <typename T>
+ActionConfig action(double at_s) {
   ActionConfig a;
-  a.kind = kind;
+  a.action = T{};
   a.at_ns = from_seconds(at_s);
   return a;
 }
 
-ActionConfig on_servers(ActionKind kind, double at_s, std::vector<std::uint32_t> servers) {
-  ActionConfig a = action(kind, at_s);
-  a.target.servers = std::move(servers);
+template <typename T>
+ActionConfig on_servers(double at_s, std::vector<std::uint32_t> servers) {
+  ActionConfig a = action<T>(at_s);
+  as<T>(a).target.servers = std::move(servers);
   return a;
 }
 
@@ -137,8 +139,8 @@ TEST_CASE("a traffic step moves the pending arrival by the time-change theorem")
   // 200/s takes 2.5 ms: it moves to 1.0075 s, then one every 5 ms. Exact to the nanosecond.
   auto c = fleet_config(100.0, deterministic_s(0.001), 1, 100, -1, 0.0, 2.0);
   c.workload.arrivals = ArrivalProcess::kDeterministic;
-  ActionConfig step = action(ActionKind::kTraffic, 1.005);
-  step.value = 200.0;
+  ActionConfig step = action<TrafficAction>(1.005);
+  as<TrafficAction>(step).rate_per_s = 200.0;
   c.timeline = {step};
   Run run(c);
   run.run();
@@ -159,14 +161,14 @@ TEST_CASE("a traffic ramp offers the integral of its rate, and a spike goes back
   // correct model misses with probability ~1e-6, while a ramp applied as a step (30000) or not
   // at all (10000) is 70+ deviations out.
   auto c = fleet_config(1000.0, deterministic_s(0.0001), 1, 1000, -1, 0.0, 50.0);
-  ActionConfig ramp = action(ActionKind::kTraffic, 10.0);
-  ramp.value = 3000.0;
-  ramp.ramp_ns = 10 * kSecond;
-  ActionConfig back = action(ActionKind::kTraffic, 25.0);
-  back.value = 1000.0;
-  ActionConfig spike = action(ActionKind::kTraffic, 30.0);
-  spike.value = 5000.0;
-  spike.hold_ns = 5 * kSecond;
+  ActionConfig ramp = action<TrafficAction>(10.0);
+  as<TrafficAction>(ramp).rate_per_s = 3000.0;
+  as<TrafficAction>(ramp).ramp_ns = 10 * kSecond;
+  ActionConfig back = action<TrafficAction>(25.0);
+  as<TrafficAction>(back).rate_per_s = 1000.0;
+  ActionConfig spike = action<TrafficAction>(30.0);
+  as<TrafficAction>(spike).rate_per_s = 5000.0;
+  as<TrafficAction>(spike).hold_ns = 5 * kSecond;
   c.timeline = {ramp, back, spike};
   Run run(c);
   run.run();
@@ -195,8 +197,8 @@ TEST_CASE("set_strategy replaces every instance's strategy at once") {
   // lowest-numbered available server). After the switch every request goes to s-0.
   auto c = fleet_config(400.0, deterministic_s(0.001), 4, 100, -1, 0.0, 20.0, "round_robin");
   c.balancer.instances = 2;
-  ActionConfig first = action(ActionKind::kSetStrategy, 10.0);
-  first.strategy = "first";
+  ActionConfig first = action<SetStrategyAction>(10.0);
+  as<SetStrategyAction>(first).strategy = strategy_named("first");
   c.timeline = {first};
   Run run(c);
   run.run();
@@ -205,7 +207,7 @@ TEST_CASE("set_strategy replaces every instance's strategy at once") {
   for (const auto n : before) CHECK(n > 800);  // about 1000 each under round robin
   CHECK(after[0] > 3500);
   CHECK(after[1] + after[2] + after[3] == 0);
-  CHECK(run.simulation.config().balancer.strategy == "first");
+  CHECK(run.simulation.config().balancer.strategy.name() == "first");
 }
 
 TEST_CASE("a health-check change from the timeline moves detection time as it should") {
@@ -217,13 +219,13 @@ TEST_CASE("a health-check change from the timeline moves detection time as it sh
     CAPTURE(changed);
     auto c = fleet_config(200.0, deterministic_s(0.001), 4, 4, -1, 0.0, 40.0, "round_robin");
     c.balancer.health_check.enabled = true;
-    c.timeline.push_back(on_servers(ActionKind::kKill, 20.0, {1}));
+    c.timeline.push_back(on_servers<KillAction>(20.0, {1}));
     if (changed) {
-      ActionConfig check = action(ActionKind::kSetHealthCheck, 5.0);
-      check.health_check.enabled = true;
-      check.health_check.interval_ns = 500 * kMillisecond;
-      check.health_check.timeout_ns = 250 * kMillisecond;
-      check.health_check.fall = 2;
+      ActionConfig check = action<SetHealthCheckAction>(5.0);
+      as<SetHealthCheckAction>(check).health_check.enabled = true;
+      as<SetHealthCheckAction>(check).health_check.interval_ns = 500 * kMillisecond;
+      as<SetHealthCheckAction>(check).health_check.timeout_ns = 250 * kMillisecond;
+      as<SetHealthCheckAction>(check).health_check.fall = 2;
       c.timeline.push_back(check);
       std::swap(c.timeline[0], c.timeline[1]);  // sorted by time
     }
@@ -248,8 +250,7 @@ TEST_CASE("kill and start take servers down and back") {
   // half the requests fail `refused` while it is down, none before or after.
   auto c = fleet_config(100.0, deterministic_s(0.001), 2, 1, -1, 0.0, 30.0, "round_robin");
   c.workload.arrivals = ArrivalProcess::kDeterministic;
-  c.timeline = {on_servers(ActionKind::kKill, 10.0, {1}),
-                on_servers(ActionKind::kStart, 20.0, {1})};
+  c.timeline = {on_servers<KillAction>(10.0, {1}), on_servers<StartAction>(20.0, {1})};
   Run run(c);
   run.run();
   std::map<int, std::uint64_t> refused_by_second;
@@ -273,9 +274,9 @@ TEST_CASE("kill and start take servers down and back") {
 TEST_CASE("restart drains, stops and brings a server back; phased restart goes in batches") {
   SUBCASE("restart") {
     auto c = fleet_config(200.0, deterministic_s(0.001), 2, 1, -1, 0.0, 30.0, "round_robin");
-    ActionConfig restart = on_servers(ActionKind::kRestart, 10.0, {0});
-    restart.drain_ns = 2 * kSecond;
-    restart.down_ns = 3 * kSecond;
+    ActionConfig restart = on_servers<RestartAction>(10.0, {0});
+    as<RestartAction>(restart).drain_ns = 2 * kSecond;
+    as<RestartAction>(restart).down_ns = 3 * kSecond;
     c.timeline = {restart};
     Run run(c);
     run.run();
@@ -293,11 +294,11 @@ TEST_CASE("restart drains, stops and brings a server back; phased restart goes i
   }
   SUBCASE("phased restart") {
     auto c = fleet_config(200.0, deterministic_s(0.001), 6, 1, -1, 0.0, 60.0, "round_robin");
-    ActionConfig phased = action(ActionKind::kPhasedRestart, 10.0);
-    phased.target.group = "s";
-    phased.batch = 2;
-    phased.every_ns = 10 * kSecond;
-    phased.down_ns = 5 * kSecond;
+    ActionConfig phased = action<PhasedRestartAction>(10.0);
+    as<PhasedRestartAction>(phased).target.group = "s";
+    as<PhasedRestartAction>(phased).batch = 2;
+    as<PhasedRestartAction>(phased).every_ns = 10 * kSecond;
+    as<PhasedRestartAction>(phased).down_ns = 5 * kSecond;
     c.timeline = {phased};
     Run run(c);
     run.run();
@@ -322,9 +323,9 @@ TEST_CASE("add_servers brings new servers in and remove_servers takes servers ou
   added.first_index = 3;
   added.join_at_ns = kTimeNever;
   c.servers.push_back(added);
-  ActionConfig add = action(ActionKind::kAddServers, 10.0);
-  add.clone_group = 1;
-  c.timeline = {add, on_servers(ActionKind::kRemoveServers, 20.0, {0})};
+  ActionConfig add = action<AddServersAction>(10.0);
+  as<AddServersAction>(add).clone_group = 1;
+  c.timeline = {add, on_servers<RemoveServersAction>(20.0, {0})};
   Run run(c);
   run.run();
   REQUIRE(run.simulation.servers().size() == 5);
@@ -353,21 +354,21 @@ TEST_CASE("rollback restores the configuration from just before the named action
   auto c =
       fleet_config(400.0, deterministic_s(0.001), 4, 100, -1, 0.0, 30.0, "weighted_round_robin");
   c.workload.arrivals = ArrivalProcess::kDeterministic;
-  ActionConfig change = action(ActionKind::kSetStrategy, 10.0);
+  ActionConfig change = action<SetStrategyAction>(10.0);
   change.name = "bad";
-  change.strategy = "first";
-  ActionConfig weights = on_servers(ActionKind::kSetWeight, 10.0, {2});
-  weights.value = 5.0;
-  ActionConfig checks = action(ActionKind::kSetHealthCheck, 15.0);
-  checks.health_check.enabled = true;
-  ActionConfig rollback = action(ActionKind::kRollback, 20.0);
-  rollback.rollback_to = "bad";
+  as<SetStrategyAction>(change).strategy = strategy_named("first");
+  ActionConfig weights = on_servers<SetWeightAction>(10.0, {2});
+  as<SetWeightAction>(weights).weight = 5.0;
+  ActionConfig checks = action<SetHealthCheckAction>(15.0);
+  as<SetHealthCheckAction>(checks).health_check.enabled = true;
+  ActionConfig rollback = action<RollbackAction>(20.0);
+  as<RollbackAction>(rollback).to_before = "bad";
   c.timeline = {change, weights, checks, rollback};
   Run run(c);
   run.run();
   const BalancerConfig& after = run.simulation.config().balancer;
-  CHECK(after.strategy == "weighted_round_robin");
-  CHECK(after.options.at("mode") == OptionValue(std::string("smooth")));
+  CHECK(after.strategy.name() == "weighted_round_robin");
+  CHECK(after.strategy.options.at("mode") == OptionValue(std::string("smooth")));
   CHECK_FALSE(after.health_check.enabled);  // turned on after "bad", so undone too
   for (const double w : run.simulation.effective_weights()) CHECK(w == 1.0);
   const auto last = run.dispatched(20 * kSecond, 30 * kSecond);
@@ -386,16 +387,16 @@ TEST_CASE("an alert fires after its duration, resolves, and triggers its actions
   auto c = fleet_config(100.0, deterministic_s(0.001), 2, 4, -1, 0.0, 120.0, "round_robin");
   c.workload.arrivals = ArrivalProcess::kDeterministic;
   c.window_ns = 10 * kSecond;
-  ActionConfig spike = action(ActionKind::kTraffic, 60.0);
-  spike.value = 300.0;
-  spike.hold_ns = 30 * kSecond;
+  ActionConfig spike = action<TrafficAction>(60.0);
+  as<TrafficAction>(spike).rate_per_s = 300.0;
+  as<TrafficAction>(spike).hold_ns = 30 * kSecond;
   c.timeline = {spike};
   AlertRule busy;
   busy.name = "busy";
   busy.metric = AlertMetric::kOfferedRate;
   busy.threshold = 200.0;
   busy.for_ns = 20 * kSecond;
-  ActionConfig kill = on_servers(ActionKind::kKill, 0.0, {1});
+  ActionConfig kill = on_servers<KillAction>(0.0, {1});
   kill.at_ns = 5 * kSecond;  // the delay after firing
   busy.on_fire = {kill};
   c.alerts = {busy};
@@ -429,7 +430,7 @@ TEST_CASE("alerts on healthy servers, and a rollback before its action happened"
   auto c = fleet_config(200.0, deterministic_s(0.001), 4, 4, -1, 0.0, 60.0, "round_robin");
   c.window_ns = 10 * kSecond;
   c.balancer.health_check.enabled = true;
-  ActionConfig late = on_servers(ActionKind::kKill, 20.0, {0, 1});
+  ActionConfig late = on_servers<KillAction>(20.0, {0, 1});
   late.name = "late";
   c.timeline = {late};
   AlertRule healthy;
@@ -442,8 +443,8 @@ TEST_CASE("alerts on healthy servers, and a rollback before its action happened"
   early.metric = AlertMetric::kOfferedRate;
   early.threshold = 100.0;
   ActionConfig rollback;
-  rollback.kind = ActionKind::kRollback;
-  rollback.rollback_to = "late";
+  rollback.action = RollbackAction{};
+  as<RollbackAction>(rollback).to_before = "late";
   early.on_fire = {rollback};
   c.alerts = {healthy, early};
   c.incident.start_ns = 0;
@@ -473,8 +474,8 @@ TEST_CASE("set_speed, circuit breakers, panic threshold and outlier detection ch
     // One worker, 10 ms of work, arrivals 100 ms apart: no queueing, response = work / speed.
     auto c = fleet_config(10.0, deterministic_s(0.010), 1, 1, -1, 0.0, 20.0);
     c.workload.arrivals = ArrivalProcess::kDeterministic;
-    ActionConfig faster = on_servers(ActionKind::kSetSpeed, 10.05, {0});
-    faster.value = 2.0;
+    ActionConfig faster = on_servers<SetSpeedAction>(10.05, {0});
+    as<SetSpeedAction>(faster).speed = 2.0;
     c.timeline = {faster};
     Run run(c);
     run.run();
@@ -488,8 +489,8 @@ TEST_CASE("set_speed, circuit breakers, panic threshold and outlier detection ch
     // max_requests 0 from 10 s: every attempt is rejected at once with circuit_open.
     auto c = fleet_config(100.0, deterministic_s(0.001), 2, 4, -1, 0.0, 20.0);
     c.workload.arrivals = ArrivalProcess::kDeterministic;
-    ActionConfig breakers = action(ActionKind::kSetCircuitBreakers, 10.0);
-    breakers.circuit_breakers.max_requests = 0;
+    ActionConfig breakers = action<SetCircuitBreakersAction>(10.0);
+    as<SetCircuitBreakersAction>(breakers).circuit_breakers.max_requests = 0;
     c.timeline = {breakers};
     Run run(c);
     run.run();
@@ -502,9 +503,9 @@ TEST_CASE("set_speed, circuit breakers, panic threshold and outlier detection ch
     // the threshold to 20% ends it.
     auto c = fleet_config(100.0, deterministic_s(0.001), 4, 4, -1, 0.0, 40.0);
     c.balancer.health_check.enabled = true;
-    ActionConfig threshold = action(ActionKind::kSetPanicThreshold, 30.0);
-    threshold.value = 0.2;
-    c.timeline = {on_servers(ActionKind::kKill, 10.0, {0, 1, 2}), threshold};
+    ActionConfig threshold = action<SetPanicThresholdAction>(30.0);
+    as<SetPanicThresholdAction>(threshold).threshold = 0.2;
+    c.timeline = {on_servers<KillAction>(10.0, {0, 1, 2}), threshold};
     Run run(c);
     run.run();
     REQUIRE(run.logged("panic_start").size() == 1);
@@ -516,9 +517,9 @@ TEST_CASE("set_speed, circuit breakers, panic threshold and outlier detection ch
     c.balancer.outlier.enabled = true;
     c.balancer.outlier.base_ejection_ns = 300 * kSecond;
     c.balancer.outlier.max_ejection_fraction = 0.5;
-    ActionConfig off = action(ActionKind::kSetOutlierDetection, 30.0);
-    off.outlier.enabled = false;
-    c.timeline = {on_servers(ActionKind::kKill, 10.0, {0}), off};
+    ActionConfig off = action<SetOutlierDetectionAction>(30.0);
+    as<SetOutlierDetectionAction>(off).outlier.enabled = false;
+    c.timeline = {on_servers<KillAction>(10.0, {0}), off};
     Run run(c);
     run.run();
     REQUIRE(run.logged("outlier_eject").size() == 1);
@@ -537,7 +538,7 @@ TEST_CASE("L4: a crashed server's connections are gone; users reconnect elsewher
   c.balancer.unit = BalancingUnit::kConnection;
   c.balancer.health_check.enabled = true;
   c.workload.users = 100;
-  c.timeline = {on_servers(ActionKind::kKill, 10.0, {1})};
+  c.timeline = {on_servers<KillAction>(10.0, {1})};
   Run run(c);
   run.run();
   std::uint64_t failed_before = 0, failed_late = 0, failed_between = 0;
@@ -566,10 +567,10 @@ TEST_CASE("group actions reach members only; a re-enabled detector's old timers 
     later.first_index = 2;
     later.join_at_ns = kTimeNever;
     c.servers.push_back(later);
-    ActionConfig kill = action(ActionKind::kKill, 10.0);
-    kill.target.group = "s";
-    ActionConfig add = action(ActionKind::kAddServers, 20.0);
-    add.clone_group = 1;
+    ActionConfig kill = action<KillAction>(10.0);
+    as<KillAction>(kill).target.group = "s";
+    ActionConfig add = action<AddServersAction>(20.0);
+    as<AddServersAction>(add).clone_group = 1;
     c.timeline = {kill, add};
     Run run(c);
     run.run();
@@ -588,11 +589,11 @@ TEST_CASE("group actions reach members only; a re-enabled detector's old timers 
     c.balancer.outlier.enabled = true;
     c.balancer.outlier.base_ejection_ns = 60 * kSecond;
     c.balancer.outlier.max_ejection_fraction = 0.5;
-    ActionConfig off = action(ActionKind::kSetOutlierDetection, 20.0);
-    off.outlier.enabled = false;
-    ActionConfig on = action(ActionKind::kSetOutlierDetection, 25.0);
-    on.outlier = c.balancer.outlier;
-    c.timeline = {on_servers(ActionKind::kKill, 10.0, {0}), off, on};
+    ActionConfig off = action<SetOutlierDetectionAction>(20.0);
+    as<SetOutlierDetectionAction>(off).outlier.enabled = false;
+    ActionConfig on = action<SetOutlierDetectionAction>(25.0);
+    as<SetOutlierDetectionAction>(on).outlier = c.balancer.outlier;
+    c.timeline = {on_servers<KillAction>(10.0, {0}), off, on};
     Run run(c);
     run.run();
     const auto ejections = run.logged("outlier_eject");

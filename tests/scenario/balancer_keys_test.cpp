@@ -82,7 +82,7 @@ servers:
 )")
                                  .config;
   const BalancerConfig& b = c.balancer;
-  CHECK(b.strategy == "jsq");
+  CHECK(b.strategy.name() == "jsq");
   CHECK(b.instances == 4);
   CHECK(b.instance_selection == InstanceSelection::kUserHash);
   CHECK(b.view == LoadView::kGlobal);

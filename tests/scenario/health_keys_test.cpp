@@ -114,8 +114,8 @@ servers:
   - {group: web, count: 4, max_connections: 2}
 )")
                                .config.balancer;
-  CHECK(b.strategy == "least_request");
-  CHECK(b.options.at("choices") == OptionValue{3.0});
+  CHECK(b.strategy.name() == "least_request");
+  CHECK(b.strategy.options.at("choices") == OptionValue{3.0});
   const HealthCheckConfig& h = b.health_check;
   CHECK(h.enabled);
   CHECK(h.interval_ns == 5 * kSecond);
@@ -351,8 +351,8 @@ TEST_CASE("a compare variant keeps the health keys") {
   const BalancerConfig b =
       load_scenario_variant_text(yaml, "inline.yaml", kDataDir, overrides, "random")
           .config.balancer;
-  CHECK(b.strategy == "random");
-  CHECK(b.options.count("choices") == 0);  // the base strategy's option is dropped
+  CHECK(b.strategy.name() == "random");
+  CHECK(b.strategy.options.count("choices") == 0);  // the base strategy's option is dropped
   CHECK(b.health_check.enabled);
   CHECK(b.health_check.interval_ns == 3 * kSecond);
   CHECK(b.health_check.fall == 2);

@@ -31,7 +31,7 @@ TEST_CASE("overrides replace values, index lists, create map keys, and take YAML
   CHECK(c.duration_ns == 2 * kHour);
   CHECK(c.workload.rate_per_s == 1500.0);
   CHECK(c.client.timeout_ns == 250 * kMillisecond);  // client: created as a new map
-  CHECK(c.balancer.strategy == "random");
+  CHECK(c.balancer.strategy.name() == "random");
   CHECK(c.name == "renamed=twice");  // only the first '=' separates path and value
 }
 

@@ -78,9 +78,9 @@ TEST_CASE("a scenario with every key gives the expected SimulationConfig") {
   CHECK(w.service.cv == 2.0);
 
   CHECK(c.client.timeout_ns == 2 * kSecond);
-  CHECK(c.balancer.strategy == "random");
+  CHECK(c.balancer.strategy.name() == "random");
   CHECK(c.balancer.instances == 3);
-  CHECK(c.balancer.options.empty());  // random declares no options
+  CHECK(c.balancer.strategy.options.empty());  // random declares no options
 
   REQUIRE(c.servers.size() == 4);
   CHECK(c.servers[0].group == "web");
@@ -126,9 +126,9 @@ servers:
   CHECK(c.workload.service.kind == DistributionKind::kExponential);
   CHECK(c.workload.service.mean_s == 0.01);
   CHECK(c.client.timeout_ns == 0);
-  CHECK(c.balancer.strategy == "round_robin");
+  CHECK(c.balancer.strategy.name() == "round_robin");
   CHECK(c.balancer.instances == 1);
-  CHECK(c.balancer.options.empty());
+  CHECK(c.balancer.strategy.options.empty());
   REQUIRE(c.servers.size() == 1);
   CHECK(c.servers[0].count == 1);
   CHECK(c.servers[0].workers == 1);
@@ -218,7 +218,7 @@ TEST_CASE("the shipped example scenario loads as described") {
   CHECK(c.workload.service.kind == DistributionKind::kExponential);
   CHECK(c.workload.service.mean_s == 0.01);
   CHECK(c.client.timeout_ns == 2 * kSecond);
-  CHECK(c.balancer.strategy == "round_robin");
+  CHECK(c.balancer.strategy.name() == "round_robin");
   REQUIRE(c.servers.size() == 1);
   CHECK(c.servers[0].count == 10);
   CHECK(c.servers[0].workers == 4);

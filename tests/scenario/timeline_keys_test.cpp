@@ -18,6 +18,13 @@
 namespace lbsim {
 namespace {
 
+// The typed action of a timeline entry; fails the test when it is another kind.
+template <typename T>
+const T& get(const ActionConfig& action) {
+  REQUIRE(std::holds_alternative<T>(action.action));
+  return std::get<T>(action.action);
+}
+
 using test::kDataDir;
 
 Scenario load(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
@@ -94,12 +101,11 @@ TEST_CASE("timeline keys: note with name, text and mitigation; the common keys' 
                "{at: 2m, action: kill, servers: web-0}"});
   REQUIRE(timeline.size() == 2);
   const ActionConfig& note = timeline[0];
-  CHECK(note.kind == ActionKind::kNote);
+  REQUIRE(std::holds_alternative<NoteAction>(note.action));
   CHECK(note.at_ns == 90 * kSecond);
   CHECK(note.name == "n1");
   CHECK(note.text == "db team engaged");
   CHECK(note.mitigation);
-  CHECK(note.target.empty());
   const ActionConfig& kill = timeline[1];
   CHECK(kill.name.empty());
   CHECK(kill.text.empty());
@@ -114,23 +120,25 @@ TEST_CASE("timeline keys: set_weight and set_speed on named servers and on a gro
                "{at: 3m, action: set_speed, servers: web-1, speed: 0.5, mitigation: false}"});
   REQUIRE(timeline.size() == 3);
   const ActionConfig& named = timeline[0];
-  CHECK(named.kind == ActionKind::kSetWeight);
+  REQUIRE(std::holds_alternative<SetWeightAction>(named.action));
   CHECK(named.at_ns == kMinute);
   CHECK(named.name == "lb_change");
   CHECK(named.text == "routine maintenance");
-  CHECK(named.target.servers == indices({0, 3}));  // as written: web-0 and api-1
-  CHECK(named.target.group.empty());
-  CHECK(named.value == 10.0);
+  CHECK(std::get<SetWeightAction>(named.action).target.servers ==
+        indices({0, 3}));  // as written: web-0 and api-1
+  CHECK(std::get<SetWeightAction>(named.action).target.group.empty());
+  CHECK(std::get<SetWeightAction>(named.action).weight == 10.0);
   const ActionConfig& group = timeline[1];
-  CHECK(group.kind == ActionKind::kSetWeight);
-  CHECK(group.target.servers.empty());
-  CHECK(group.target.group == "api");
-  CHECK(group.value == 0.1);
+  REQUIRE(std::holds_alternative<SetWeightAction>(group.action));
+  CHECK(std::get<SetWeightAction>(group.action).target.servers.empty());
+  CHECK(std::get<SetWeightAction>(group.action).target.group == "api");
+  CHECK(std::get<SetWeightAction>(group.action).weight == 0.1);
   const ActionConfig& speed = timeline[2];
-  CHECK(speed.kind == ActionKind::kSetSpeed);
+  REQUIRE(std::holds_alternative<SetSpeedAction>(speed.action));
   CHECK(speed.at_ns == 3 * kMinute);
-  CHECK(speed.target.servers == indices({1}));  // a single name without a list
-  CHECK(speed.value == 0.5);
+  CHECK(std::get<SetSpeedAction>(speed.action).target.servers ==
+        indices({1}));  // a single name without a list
+  CHECK(std::get<SetSpeedAction>(speed.action).speed == 0.5);
   CHECK_FALSE(speed.mitigation);
 }
 
@@ -141,17 +149,20 @@ TEST_CASE("timeline keys: set_strategy with its options, the others at their def
                "{at: 3m, action: set_strategy, strategy: peak_ewma, decay: 5s, mitigation: true}",
                "{at: 4m, action: set_strategy, strategy: round_robin}"});
   REQUIRE(timeline.size() == 4);
-  CHECK(timeline[0].kind == ActionKind::kSetStrategy);
-  CHECK(timeline[0].strategy == "least_request");
-  CHECK(timeline[0].options == StrategyOptions{{"choices", 3.0}, {"active_request_bias", 1.0}});
-  CHECK(timeline[1].strategy == "weighted_round_robin");
-  CHECK(timeline[1].options == StrategyOptions{{"mode", std::string("smooth")}});
-  CHECK(timeline[2].strategy == "peak_ewma");
+  REQUIRE(std::holds_alternative<SetStrategyAction>(timeline[0].action));
+  CHECK(std::get<SetStrategyAction>(timeline[0].action).strategy.name() == "least_request");
+  CHECK(std::get<SetStrategyAction>(timeline[0].action).strategy.options ==
+        StrategyOptions{{"choices", 3.0}, {"active_request_bias", 1.0}});
+  CHECK(get<SetStrategyAction>(timeline[1]).strategy.name() == "weighted_round_robin");
+  CHECK(get<SetStrategyAction>(timeline[1]).strategy.options ==
+        StrategyOptions{{"mode", std::string("smooth")}});
+  CHECK(get<SetStrategyAction>(timeline[2]).strategy.name() == "peak_ewma");
   // Durations in seconds: 5e9 ns / 1e9; the default 30ms is declared as 0.030.
-  CHECK(timeline[2].options == StrategyOptions{{"decay", 5.0}, {"default_rtt", 0.030}});
+  CHECK(get<SetStrategyAction>(timeline[2]).strategy.options ==
+        StrategyOptions{{"decay", 5.0}, {"default_rtt", 0.030}});
   CHECK(timeline[2].mitigation);
-  CHECK(timeline[3].strategy == "round_robin");
-  CHECK(timeline[3].options.empty());
+  CHECK(get<SetStrategyAction>(timeline[3]).strategy.name() == "round_robin");
+  CHECK(get<SetStrategyAction>(timeline[3]).strategy.options.empty());
 }
 
 TEST_CASE(
@@ -168,17 +179,17 @@ TEST_CASE(
   HealthCheckConfig expected;
   expected.enabled = true;
   expected.rise = 4;
-  CHECK(timeline[0].kind == ActionKind::kSetHealthCheck);
-  CHECK(timeline[0].health_check == expected);
-  CHECK(timeline[0].health_check.interval_ns == 2 * kSecond);
-  CHECK(timeline[0].health_check.fall == 3);
-  CHECK_FALSE(timeline[1].health_check.enabled);
+  REQUIRE(std::holds_alternative<SetHealthCheckAction>(timeline[0].action));
+  CHECK(std::get<SetHealthCheckAction>(timeline[0].action).health_check == expected);
+  CHECK(std::get<SetHealthCheckAction>(timeline[0].action).health_check.interval_ns == 2 * kSecond);
+  CHECK(std::get<SetHealthCheckAction>(timeline[0].action).health_check.fall == 3);
+  CHECK_FALSE(get<SetHealthCheckAction>(timeline[1]).health_check.enabled);
   expected.rise = 2;
-  CHECK(timeline[2].health_check == expected);
+  CHECK(get<SetHealthCheckAction>(timeline[2]).health_check == expected);
   expected.interval_ns = 500 * kMillisecond;
   expected.timeout_ns = 200 * kMillisecond;
   expected.out_of_band = true;
-  CHECK(timeline[3].health_check == expected);
+  CHECK(get<SetHealthCheckAction>(timeline[3]).health_check == expected);
 }
 
 TEST_CASE("timeline keys: set_outlier_detection and off; set_circuit_breakers; panic threshold") {
@@ -198,24 +209,29 @@ TEST_CASE("timeline keys: set_outlier_detection and off; set_circuit_breakers; p
   outlier.consecutive_errors = 3;
   outlier.base_ejection_ns = 400 * kSecond;
   outlier.max_ejection_ns = 400 * kSecond;  // Envoy: max(300s, base_ejection)
-  CHECK(timeline[0].kind == ActionKind::kSetOutlierDetection);
-  CHECK(timeline[0].outlier == outlier);
-  CHECK(timeline[0].outlier.interval_ns == 10 * kSecond);
-  CHECK(timeline[0].outlier.max_ejection_fraction == 0.1);
-  CHECK_FALSE(timeline[1].outlier.enabled);
-  CHECK(timeline[2].kind == ActionKind::kSetCircuitBreakers);
-  CHECK(timeline[2].circuit_breakers == CircuitBreakerConfig{100, -1, 3});
-  CHECK(timeline[3].circuit_breakers == CircuitBreakerConfig{-1, -1, -1});
-  CHECK(timeline[4].kind == ActionKind::kSetPanicThreshold);
-  CHECK(timeline[4].value == 0.25);
-  CHECK(timeline[5].value == 0.0);
+  REQUIRE(std::holds_alternative<SetOutlierDetectionAction>(timeline[0].action));
+  CHECK(std::get<SetOutlierDetectionAction>(timeline[0].action).outlier == outlier);
+  CHECK(std::get<SetOutlierDetectionAction>(timeline[0].action).outlier.interval_ns ==
+        10 * kSecond);
+  CHECK(std::get<SetOutlierDetectionAction>(timeline[0].action).outlier.max_ejection_fraction ==
+        0.1);
+  CHECK_FALSE(get<SetOutlierDetectionAction>(timeline[1]).outlier.enabled);
+  REQUIRE(std::holds_alternative<SetCircuitBreakersAction>(timeline[2].action));
+  CHECK(std::get<SetCircuitBreakersAction>(timeline[2].action).circuit_breakers ==
+        CircuitBreakerConfig{100, -1, 3});
+  CHECK(get<SetCircuitBreakersAction>(timeline[3]).circuit_breakers ==
+        CircuitBreakerConfig{-1, -1, -1});
+  REQUIRE(std::holds_alternative<SetPanicThresholdAction>(timeline[4].action));
+  CHECK(std::get<SetPanicThresholdAction>(timeline[4].action).threshold == 0.25);
+  CHECK(get<SetPanicThresholdAction>(timeline[5]).threshold == 0.0);
   // max_pending acts on the balancer-side queue, which exists with a group's max_connections.
   const auto capped = load(base(kWeighted, "{group: api, count: 3, max_connections: 8}") +
                            timeline_yaml({"{at: 1m, action: set_circuit_breakers, "
                                           "circuit_breakers: {max_pending: 10}}"}))
                           .config.timeline;
   REQUIRE(capped.size() == 1);
-  CHECK(capped[0].circuit_breakers == CircuitBreakerConfig{-1, 10, -1});
+  CHECK(get<SetCircuitBreakersAction>(capped[0]).circuit_breakers ==
+        CircuitBreakerConfig{-1, 10, -1});
 }
 
 TEST_CASE("timeline keys: kill, start, remove_servers, restart and phased_restart") {
@@ -227,35 +243,35 @@ TEST_CASE("timeline keys: kill, start, remove_servers, restart and phased_restar
        "{at: 6m, action: phased_restart, group: api, batch: 2, every: 1m, down: 0s, drain: 5s}",
        "{at: 7m, action: phased_restart, servers: [web-1, web-0], every: 30s}"});
   REQUIRE(timeline.size() == 7);
-  CHECK(timeline[0].kind == ActionKind::kKill);
-  CHECK(timeline[0].target.servers == indices({4, 0}));
-  CHECK(timeline[1].kind == ActionKind::kStart);
-  CHECK(timeline[1].target.group == "api");
-  CHECK(timeline[2].kind == ActionKind::kRemoveServers);
-  CHECK(timeline[2].target.servers == indices({1}));
+  REQUIRE(std::holds_alternative<KillAction>(timeline[0].action));
+  CHECK(std::get<KillAction>(timeline[0].action).target.servers == indices({4, 0}));
+  REQUIRE(std::holds_alternative<StartAction>(timeline[1].action));
+  CHECK(std::get<StartAction>(timeline[1].action).target.group == "api");
+  REQUIRE(std::holds_alternative<RemoveServersAction>(timeline[2].action));
+  CHECK(std::get<RemoveServersAction>(timeline[2].action).target.servers == indices({1}));
 
   const ActionConfig& restart = timeline[3];
-  CHECK(restart.kind == ActionKind::kRestart);
-  CHECK(restart.target.servers == indices({0}));
-  CHECK(restart.down_ns == -1);  // the group's overload.restart
-  CHECK(restart.drain_ns == 0);
-  CHECK(timeline[4].target.group == "web");
-  CHECK(timeline[4].down_ns == 20 * kSecond);
-  CHECK(timeline[4].drain_ns == 5 * kSecond);
+  REQUIRE(std::holds_alternative<RestartAction>(restart.action));
+  CHECK(std::get<RestartAction>(restart.action).target.servers == indices({0}));
+  CHECK(std::get<RestartAction>(restart.action).down_ns == -1);  // the group's overload.restart
+  CHECK(std::get<RestartAction>(restart.action).drain_ns == 0);
+  CHECK(get<RestartAction>(timeline[4]).target.group == "web");
+  CHECK(get<RestartAction>(timeline[4]).down_ns == 20 * kSecond);
+  CHECK(get<RestartAction>(timeline[4]).drain_ns == 5 * kSecond);
 
   const ActionConfig& phased = timeline[5];
-  CHECK(phased.kind == ActionKind::kPhasedRestart);
-  CHECK(phased.target.group == "api");
-  CHECK(phased.batch == 2);
-  CHECK(phased.every_ns == kMinute);
-  CHECK(phased.down_ns == 0);  // written 0s: not the default
-  CHECK(phased.drain_ns == 5 * kSecond);
+  REQUIRE(std::holds_alternative<PhasedRestartAction>(phased.action));
+  CHECK(std::get<PhasedRestartAction>(phased.action).target.group == "api");
+  CHECK(std::get<PhasedRestartAction>(phased.action).batch == 2);
+  CHECK(std::get<PhasedRestartAction>(phased.action).every_ns == kMinute);
+  CHECK(std::get<PhasedRestartAction>(phased.action).down_ns == 0);  // written 0s: not the default
+  CHECK(std::get<PhasedRestartAction>(phased.action).drain_ns == 5 * kSecond);
   const ActionConfig& defaults = timeline[6];
-  CHECK(defaults.target.servers == indices({1, 0}));
-  CHECK(defaults.batch == 1);
-  CHECK(defaults.every_ns == 30 * kSecond);
-  CHECK(defaults.down_ns == -1);
-  CHECK(defaults.drain_ns == 0);
+  CHECK(get<PhasedRestartAction>(defaults).target.servers == indices({1, 0}));
+  CHECK(get<PhasedRestartAction>(defaults).batch == 1);
+  CHECK(get<PhasedRestartAction>(defaults).every_ns == 30 * kSecond);
+  CHECK(get<PhasedRestartAction>(defaults).down_ns == -1);
+  CHECK(get<PhasedRestartAction>(defaults).drain_ns == 0);
 }
 
 TEST_CASE("timeline keys: add_servers clones a group, continuing its numbering") {
@@ -290,18 +306,19 @@ TEST_CASE("timeline keys: add_servers clones a group, continuing its numbering")
 
   const auto& t = config.timeline;
   REQUIRE(t.size() == 6);
-  CHECK(t[0].kind == ActionKind::kAddServers);
-  CHECK(t[0].clone_group == 2);
-  CHECK(t[0].target.empty());
-  CHECK(t[1].target.servers == indices({5}));
-  CHECK(t[2].clone_group == 3);
+  REQUIRE(std::holds_alternative<AddServersAction>(t[0].action));
+  CHECK(std::get<AddServersAction>(t[0].action).clone_group == 2);
+  CHECK(std::get<AddServersAction>(t[0].action).servers.empty());
+  CHECK(get<SetWeightAction>(t[1]).target.servers == indices({5}));
+  CHECK(get<AddServersAction>(t[2]).clone_group == 3);
   CHECK(t[2].text == "more");
-  CHECK(t[3].target.servers == indices({7, 8}));
+  CHECK(get<KillAction>(t[3]).target.servers == indices({7, 8}));
   // servers: a removed server rejoins; nothing is cloned.
-  CHECK(t[4].kind == ActionKind::kAddServers);
-  CHECK(t[4].target.servers == indices({1}));
-  CHECK(t[4].clone_group == UINT32_MAX);
-  CHECK(t[5].target.group == "web");  // resolved when it runs: added servers included
+  REQUIRE(std::holds_alternative<AddServersAction>(t[4].action));
+  CHECK(std::get<AddServersAction>(t[4].action).servers == indices({1}));
+  CHECK(std::get<AddServersAction>(t[4].action).clone_group == UINT32_MAX);
+  CHECK(get<SetSpeedAction>(t[5]).target.group ==
+        "web");  // resolved when it runs: added servers included
 }
 
 // README: "New servers exist from the start as non-members, so they can be named by later
@@ -312,8 +329,8 @@ TEST_CASE("timeline keys: an added server can be named by an action written befo
   CHECK_NOTHROW(timeline = actions({"{at: 2m, action: set_weight, servers: web-2, weight: 4}",
                                     "{at: 1m, action: add_servers, group: web, count: 1}"}));
   REQUIRE(timeline.size() == 2);
-  CHECK(timeline[0].kind == ActionKind::kAddServers);
-  CHECK(timeline[1].target.servers == indices({5}));
+  REQUIRE(std::holds_alternative<AddServersAction>(timeline[0].action));
+  CHECK(get<SetWeightAction>(timeline[1]).target.servers == indices({5}));
 }
 
 TEST_CASE("timeline keys: traffic to a rate or a multiple of workload.rate, ramp and for") {
@@ -322,16 +339,16 @@ TEST_CASE("timeline keys: traffic to a rate or a multiple of workload.rate, ramp
                                  "{at: 10m, action: traffic, rate: 6000/min, ramp: 1m}",
                                  "{at: 20m, action: traffic, multiplier: 0}"});
   REQUIRE(timeline.size() == 4);
-  CHECK(timeline[0].kind == ActionKind::kTraffic);
-  CHECK(timeline[0].value == 300.0);
-  CHECK(timeline[0].ramp_ns == 0);    // a step
-  CHECK(timeline[0].hold_ns == 0);    // for good
-  CHECK(timeline[1].value == 250.0);  // 2.5 x 100/s, exact
-  CHECK(timeline[1].ramp_ns == 30 * kSecond);
-  CHECK(timeline[1].hold_ns == 5 * kMinute);
-  CHECK(timeline[2].value == 100.0);  // 6000 x 1e9 / 6e10, exact
-  CHECK(timeline[2].ramp_ns == kMinute);
-  CHECK(timeline[3].value == 0.0);  // traffic paused
+  REQUIRE(std::holds_alternative<TrafficAction>(timeline[0].action));
+  CHECK(std::get<TrafficAction>(timeline[0].action).rate_per_s == 300.0);
+  CHECK(std::get<TrafficAction>(timeline[0].action).ramp_ns == 0);  // a step
+  CHECK(std::get<TrafficAction>(timeline[0].action).hold_ns == 0);  // for good
+  CHECK(get<TrafficAction>(timeline[1]).rate_per_s == 250.0);       // 2.5 x 100/s, exact
+  CHECK(get<TrafficAction>(timeline[1]).ramp_ns == 30 * kSecond);
+  CHECK(get<TrafficAction>(timeline[1]).hold_ns == 5 * kMinute);
+  CHECK(get<TrafficAction>(timeline[2]).rate_per_s == 100.0);  // 6000 x 1e9 / 6e10, exact
+  CHECK(get<TrafficAction>(timeline[2]).ramp_ns == kMinute);
+  CHECK(get<TrafficAction>(timeline[3]).rate_per_s == 0.0);  // traffic paused
 }
 
 TEST_CASE("timeline keys: rollback names an earlier action") {
@@ -339,11 +356,10 @@ TEST_CASE("timeline keys: rollback names an earlier action") {
       actions({"{at: 1m, action: set_weight, name: lb_change, group: web, weight: 10}",
                "{at: 10m, action: rollback, to_before: lb_change, text: the fix}"});
   REQUIRE(timeline.size() == 2);
-  CHECK(timeline[1].kind == ActionKind::kRollback);
+  REQUIRE(std::holds_alternative<RollbackAction>(timeline[1].action));
   CHECK(timeline[1].at_ns == 10 * kMinute);
-  CHECK(timeline[1].rollback_to == "lb_change");
+  CHECK(std::get<RollbackAction>(timeline[1].action).to_before == "lb_change");
   CHECK(timeline[1].text == "the fix");
-  CHECK(timeline[1].target.empty());
 }
 
 TEST_CASE("timeline keys: a rollback names a configuration change") {
@@ -654,21 +670,21 @@ alerts:
   CHECK(imbalance.for_ns == 30 * kSecond);
   const auto& fire = imbalance.on_fire;
   REQUIRE(fire.size() == 4);
-  CHECK(fire[0].kind == ActionKind::kRollback);
+  REQUIRE(std::holds_alternative<RollbackAction>(fire[0].action));
   CHECK(fire[0].at_ns == 5 * kMinute);  // after: the delay after firing
-  CHECK(fire[0].rollback_to == "lb_change");
+  CHECK(std::get<RollbackAction>(fire[0].action).to_before == "lb_change");
   CHECK(fire[0].text == "auto");
   CHECK(fire[0].name.empty());
-  CHECK(fire[1].kind == ActionKind::kSetWeight);
+  REQUIRE(std::holds_alternative<SetWeightAction>(fire[1].action));
   CHECK(fire[1].at_ns == 0);  // after defaults to 0s
-  CHECK(fire[1].target.servers == indices({2, 1}));
-  CHECK(fire[1].value == 1.0);
+  CHECK(std::get<SetWeightAction>(fire[1].action).target.servers == indices({2, 1}));
+  CHECK(std::get<SetWeightAction>(fire[1].action).weight == 1.0);
   CHECK(fire[1].mitigation);
-  CHECK(fire[2].kind == ActionKind::kTraffic);
+  REQUIRE(std::holds_alternative<TrafficAction>(fire[2].action));
   CHECK(fire[2].at_ns == 10 * kSecond);
-  CHECK(fire[2].value == 50.0);
-  CHECK(fire[2].ramp_ns == kMinute);
-  CHECK(fire[3].kind == ActionKind::kNote);
+  CHECK(std::get<TrafficAction>(fire[2].action).rate_per_s == 50.0);
+  CHECK(std::get<TrafficAction>(fire[2].action).ramp_ns == kMinute);
+  REQUIRE(std::holds_alternative<NoteAction>(fire[3].action));
   CHECK(fire[3].text == "paged");
   // The alerts' actions are not in the timeline, nor do they start the incident.
   CHECK(config.timeline.size() == 1);
@@ -859,7 +875,7 @@ TEST_CASE("timeline keys: set_weight needs a strategy that reads weights") {
                                  "{at: 1m, action: set_weight, group: web, weight: 3}"},
                                 round_robin);
   REQUIRE(timeline.size() == 2);
-  CHECK(timeline[1].value == 3.0);
+  CHECK(get<SetWeightAction>(timeline[1]).weight == 3.0);
   // A set_strategy to another unweighted strategy does not.
   CHECK_CONFIG_ERROR(load(base(round_robin) +
                           timeline_yaml({"{at: 30s, action: set_strategy, strategy: random}",

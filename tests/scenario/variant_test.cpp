@@ -42,7 +42,7 @@ TEST_CASE("split_strategy_list splits on commas, trims, keeps duplicates, reject
 TEST_CASE("a variant replaces the strategy and keeps the generic balancer keys") {
   const Scenario scenario = load("round_robin");
   const BalancerConfig& b = scenario.config.balancer;
-  CHECK(b.strategy == "round_robin");
+  CHECK(b.strategy.name() == "round_robin");
   CHECK(b.instances == 3);
   CHECK(b.view == LoadView::kGlobal);
   CHECK(b.view_refresh_ns == kSecond);
@@ -54,8 +54,9 @@ TEST_CASE("a variant replaces the strategy and keeps the generic balancer keys")
   const std::string no_balancer =
       "name: t\nduration: 1m\nworkload:\n  rate: 100/s\n  service: {dist: exponential, mean: "
       "10ms}\nservers:\n  - {group: web}\n";
-  CHECK(load("random", {}, no_balancer).config.balancer.strategy == "random");
-  CHECK(load("random", {}, no_balancer + "balancer:\n").config.balancer.strategy == "random");
+  CHECK(load("random", {}, no_balancer).config.balancer.strategy.name() == "random");
+  CHECK(load("random", {}, no_balancer + "balancer:\n").config.balancer.strategy.name() ==
+        "random");
 }
 
 TEST_CASE("variant errors name the variant") {
@@ -137,17 +138,17 @@ TEST_CASE("variant options of every registered strategy that declares some") {
     }
     const std::string variant = info.name + ":" + spec.name + "=" + text;
     const BalancerConfig b = load(variant).config.balancer;
-    CHECK(b.strategy == info.name);
+    CHECK(b.strategy.name() == info.name);
     CHECK(b.instances == 3);
     if (spec.type == OptionType::kDuration) {
       // Durations pass through whole nanoseconds: equal to 1 ns.
-      CHECK(std::abs(std::get<double>(b.options.at(spec.name)) - std::get<double>(expected)) <=
-            1e-9);
+      CHECK(std::abs(std::get<double>(b.strategy.options.at(spec.name)) -
+                     std::get<double>(expected)) <= 1e-9);
     } else {
-      CHECK(b.options.at(spec.name) == expected);
+      CHECK(b.strategy.options.at(spec.name) == expected);
     }
     for (std::size_t i = 1; i < info.options.size(); ++i) {
-      CHECK(b.options.at(info.options[i].name) == info.options[i].default_value);
+      CHECK(b.strategy.options.at(info.options[i].name) == info.options[i].default_value);
     }
     CHECK_CONFIG_ERROR(load(variant + ":" + spec.name + "=" + text),
                        "--strategies " + variant + ":" + spec.name + "=" + text, 0, 0,
@@ -159,9 +160,10 @@ TEST_CASE("variant options of every registered strategy that declares some") {
     const std::vector<std::string> base = {"balancer.strategy=" + info.name,
                                            "balancer." + spec.name + "=" + text};
     const std::string other = info.name == "round_robin" ? "random" : "round_robin";
-    const StrategyOptions other_options = load(other, base).config.balancer.options;
+    const StrategyOptions other_options = load(other, base).config.balancer.strategy.options;
     CHECK(other_options.size() == find_strategy(other)->options.size());
-    CHECK(load(info.name, base).config.balancer.options.at(spec.name) == spec.default_value);
+    CHECK(load(info.name, base).config.balancer.strategy.options.at(spec.name) ==
+          spec.default_value);
   }
   MESSAGE(strategies_with_options << " registered strategies declare options");
 }
@@ -169,7 +171,7 @@ TEST_CASE("variant options of every registered strategy that declares some") {
 TEST_CASE("load_scenario_variant reads the file and checks the variant first") {
   const std::string path = std::string(LBSIM_SOURCE_DIR) + "/scenarios/example.yaml";
   const Scenario scenario = load_scenario_variant(path, {"workload.rate=10/s"}, "random");
-  CHECK(scenario.config.balancer.strategy == "random");
+  CHECK(scenario.config.balancer.strategy.name() == "random");
   CHECK(scenario.config.workload.rate_per_s == 10.0);
   CHECK(scenario.path == path);
   CHECK_CONFIG_ERROR(load_scenario_variant("/no/such.yaml", {}, "fastest"), "--strategies fastest",
