@@ -22,6 +22,23 @@ function(lbsim_setup_target target)
   endif()
 endfunction()
 
+# Link-time optimisation for the programs that are measured (lbsim, bench/): the model's
+# components live in their own files and call each other on every request; LTO inlines across
+# them. Library objects carry both LTO bytecode and machine code (-ffat-lto-objects), so the
+# test executables link them as usual, without paying for an LTO link each.
+if(LBSIM_LTO AND CMAKE_BUILD_TYPE STREQUAL "Release" AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  set(LBSIM_LTO_ACTIVE ON)
+else()
+  set(LBSIM_LTO_ACTIVE OFF)
+endif()
+
+# lbsim_link_lto(<target>): an executable linked with LTO when it is active.
+function(lbsim_link_lto target)
+  if(LBSIM_LTO_ACTIVE)
+    target_link_options(${target} PRIVATE -flto=auto)
+  endif()
+endfunction()
+
 # lbsim_module(<name> DEPS ...): a static library lbsim_<name> from sim/<name>/*.cpp,
 # aliased lbsim::<name>. Sources are globbed so a new strategy is one new file pair.
 function(lbsim_module name)
@@ -32,6 +49,9 @@ function(lbsim_module name)
     target_include_directories(lbsim_${name} PUBLIC ${PROJECT_SOURCE_DIR})
     target_link_libraries(lbsim_${name} PUBLIC ${ARG_DEPS})
     lbsim_setup_target(lbsim_${name})
+    if(LBSIM_LTO_ACTIVE)
+      target_compile_options(lbsim_${name} PRIVATE -flto=auto -ffat-lto-objects)
+    endif()
   else()  # header-only module
     add_library(lbsim_${name} INTERFACE)
     target_include_directories(lbsim_${name} INTERFACE ${PROJECT_SOURCE_DIR})

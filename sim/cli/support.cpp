@@ -68,7 +68,7 @@ RunResult run_simulation(const SimulationConfig& config, std::ostream* servers_c
   Simulation simulation(config);
   RecorderSetup setup{config.warmup_ns,     simulation.end_time(),        config.window_ns,
                       simulation.servers(), simulation.user_population(), servers_csv,
-                      config.incident};
+                      config.incident,      &simulation.window_listener()};
   auto recorder = std::make_unique<Recorder>(std::move(setup));
   simulation.set_observer(recorder.get());
   const bool draw = show_progress && ::isatty(STDERR_FILENO) != 0;

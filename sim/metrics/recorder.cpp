@@ -300,13 +300,15 @@ void Recorder::on_alert(SimTime now, std::string_view /*name*/, bool firing) {
   if (incident_.detected < 0) incident_.detected = now;
 }
 
-bool Recorder::on_window_end(SimTime now, WindowMetrics& out) {
+void Recorder::on_window_boundary(SimTime now) {
   advance_to(now);
   if (windows_.empty() || windows_.back().start + setup_.window_ns != now) {
-    throw std::logic_error("on_window_end off the recorder's window boundaries");
+    throw std::logic_error("a window boundary off the recorder's window boundaries");
   }
+  if (setup_.window_listener == nullptr) return;
   const WindowRow& row = windows_.back();
   const double length_s = to_seconds(setup_.window_ns);
+  WindowMetrics out;
   out.start = row.start;
   out.end = now;
   out.error_rate = row.error_rate();
@@ -324,7 +326,7 @@ bool Recorder::on_window_end(SimTime now, WindowMetrics& out) {
   out.offered_per_s = static_cast<double>(row.offered) / length_s;
   out.retries_per_s = static_cast<double>(row.retries) / length_s;
   out.queue_total = row.queue_total_mean;
-  return true;
+  setup_.window_listener->on_window(now, out);
 }
 
 void Recorder::finish() {

@@ -18,8 +18,9 @@
 #include <vector>
 
 #include "sim/metrics/histogram.hpp"
+#include "sim/model/config.hpp"
 #include "sim/model/observer.hpp"
-#include "sim/model/simulation.hpp"
+#include "sim/model/run_info.hpp"
 
 namespace lbsim {
 
@@ -59,6 +60,9 @@ struct RecorderSetup {
   std::uint64_t user_population = 1;
   std::ostream* servers_csv = nullptr;  // per-server rows are streamed here (header included)
   IncidentConfig incident;              // start_ns < 0: no incident metrics
+  // Receives each window's metrics at the model's window boundaries (the alert rules:
+  // Simulation::window_listener()); may be null.
+  WindowListener* window_listener = nullptr;
 };
 
 // One server's first failure after the incident started: the cascade, in order.
@@ -127,7 +131,7 @@ class Recorder final : public Observer {
   void on_action(SimTime now, std::string_view kind, bool change, bool mitigation,
                  bool from_alert) override;
   void on_alert(SimTime now, std::string_view name, bool firing) override;
-  bool on_window_end(SimTime now, WindowMetrics& out) override;
+  void on_window_boundary(SimTime now) override;
 
   // Closes every window up to the end of the run. Call once after Simulation::run().
   void finish();

@@ -90,6 +90,17 @@ struct WindowMetrics {
   double offered_per_s = 0.0, retries_per_s = 0.0, queue_total = 0.0;
 };
 
+// Receives each window's metrics as it closes (alert rules subscribe). The metrics Recorder
+// pushes them; the model declares the interface, so it never reads the recorder back.
+class WindowListener {
+ public:
+  virtual ~WindowListener() = default;
+  WindowListener() = default;
+  WindowListener(const WindowListener&) = default;
+  WindowListener& operator=(const WindowListener&) = default;
+  virtual void on_window(SimTime now, const WindowMetrics& window) = 0;
+};
+
 class Observer {
  public:
   virtual ~Observer() = default;
@@ -124,10 +135,10 @@ class Observer {
                          bool /*mitigation*/, bool /*from_alert*/) {}
   // An alert rule started or stopped firing.
   virtual void on_alert(SimTime /*now*/, std::string_view /*name*/, bool /*firing*/) {}
-  // The model's window boundary `now` (a multiple of the window): close the window that ends
-  // here and describe it. Only called when alert rules exist; returning false (an observer that
-  // does not measure windows) makes the run fail, as its alerts could never fire.
-  virtual bool on_window_end(SimTime /*now*/, WindowMetrics& /*out*/) { return false; }
+  // The model's window boundary `now` (a multiple of the window): the window that ends here is
+  // complete; an observer that measures windows closes it and pushes its metrics to its
+  // WindowListener. Only called when alert rules exist.
+  virtual void on_window_boundary(SimTime /*now*/) {}
   // A server finished a unit of work (counted even if its client had given up: wasted work).
   virtual void on_service_done(SimTime /*now*/, std::uint32_t /*server*/, bool /*client_waiting*/) {
   }

@@ -43,7 +43,8 @@ TEST_CASE("a weight misconfiguration cascades through the fleet and recovers aft
 
   Simulation simulation(c);
   Recorder recorder({c.warmup_ns, simulation.end_time(), c.window_ns, simulation.servers(),
-                     simulation.user_population(), nullptr, c.incident});
+                     simulation.user_population(), nullptr, c.incident,
+                     &simulation.window_listener()});
   simulation.set_observer(&recorder);
   (void)simulation.run();
   recorder.finish();

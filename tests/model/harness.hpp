@@ -78,7 +78,8 @@ struct RunOutput {
 inline RunOutput run_config(const SimulationConfig& config) {
   Simulation simulation(config);
   Recorder recorder({config.warmup_ns, simulation.end_time(), config.window_ns,
-                     simulation.servers(), simulation.user_population(), nullptr, config.incident});
+                     simulation.servers(), simulation.user_population(), nullptr, config.incident,
+                     &simulation.window_listener()});
   simulation.set_observer(&recorder);
   RunOutput out;
   out.stats = simulation.run();

@@ -36,7 +36,8 @@ TEST_CASE("incident metrics of a server killed and started again") {
 
   Simulation simulation(c);
   Recorder recorder({c.warmup_ns, simulation.end_time(), c.window_ns, simulation.servers(),
-                     simulation.user_population(), nullptr, c.incident});
+                     simulation.user_population(), nullptr, c.incident,
+                     &simulation.window_listener()});
   simulation.set_observer(&recorder);
   (void)simulation.run();
   recorder.finish();
@@ -95,7 +96,8 @@ TEST_CASE("an incident that never recovers, and one that never degraded") {
     c.incident.recovery_error_rate = start_again ? 0.6 : 0.1;  // 0.6: the 50% never counts
     Simulation simulation(c);
     Recorder recorder({c.warmup_ns, simulation.end_time(), c.window_ns, simulation.servers(),
-                       simulation.user_population(), nullptr, c.incident});
+                       simulation.user_population(), nullptr, c.incident,
+                       &simulation.window_listener()});
     simulation.set_observer(&recorder);
     (void)simulation.run();
     recorder.finish();

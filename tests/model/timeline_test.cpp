@@ -63,9 +63,7 @@ class Tap final : public Observer {
   void on_alert(SimTime now, std::string_view name, bool firing) override {
     recorder_.on_alert(now, name, firing);
   }
-  bool on_window_end(SimTime now, WindowMetrics& out) override {
-    return recorder_.on_window_end(now, out);
-  }
+  void on_window_boundary(SimTime now) override { recorder_.on_window_boundary(now); }
 
   std::vector<SimTime> arrivals;
   std::vector<std::pair<SimTime, std::uint32_t>> dispatches;
@@ -79,7 +77,8 @@ struct Run {
   explicit Run(const SimulationConfig& config)
       : simulation(config),
         recorder({config.warmup_ns, simulation.end_time(), config.window_ns, simulation.servers(),
-                  simulation.user_population(), nullptr, config.incident}),
+                  simulation.user_population(), nullptr, config.incident,
+                  &simulation.window_listener()}),
         tap(recorder) {
     simulation.set_observer(&tap);
   }
@@ -207,7 +206,8 @@ TEST_CASE("set_strategy replaces every instance's strategy at once") {
   for (const auto n : before) CHECK(n > 800);  // about 1000 each under round robin
   CHECK(after[0] > 3500);
   CHECK(after[1] + after[2] + after[3] == 0);
-  CHECK(run.simulation.config().balancer.strategy.name() == "first");
+  CHECK(run.simulation.settings().strategy.name() == "first");
+  CHECK(run.simulation.config().balancer.strategy.name() == "round_robin");  // as loaded
 }
 
 TEST_CASE("a health-check change from the timeline moves detection time as it should") {
@@ -366,7 +366,7 @@ TEST_CASE("rollback restores the configuration from just before the named action
   c.timeline = {change, weights, checks, rollback};
   Run run(c);
   run.run();
-  const BalancerConfig& after = run.simulation.config().balancer;
+  const BalancerSettings& after = run.simulation.settings();
   CHECK(after.strategy.name() == "weighted_round_robin");
   CHECK(after.strategy.options.at("mode") == OptionValue(std::string("smooth")));
   CHECK_FALSE(after.health_check.enabled);  // turned on after "bad", so undone too
