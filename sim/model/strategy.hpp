@@ -114,6 +114,10 @@ struct StrategyInfo {
   // Reads the weights only when it builds its map (map-based hashing): weight changes during a run
   // change nothing, so a timeline set_weight under it is an error too.
   bool static_weights = false;
+  // What the option declarations cannot say (a prime table size, one option bounding another):
+  // the reason the options are invalid, or empty. Checked by the loader without building a
+  // strategy; make() throws std::invalid_argument with the same reason. May be null.
+  std::string (*check_options)(const StrategyOptions& options) = nullptr;
 };
 
 // Every registered strategy, in registry order.

@@ -19,11 +19,20 @@ bool is_prime(std::uint64_t n) {
   return true;
 }
 
+namespace {
+
+std::string table_size_error(std::uint64_t table_size) {
+  if (is_prime(table_size)) return {};
+  return "maglev: table_size must be a prime number, got " + std::to_string(table_size) +
+         " (Envoy's default is 65537)";
+}
+
+}  // namespace
+
 MaglevStrategy::MaglevStrategy(std::vector<std::string> server_names, std::uint64_t table_size)
     : names_(std::move(server_names)), table_size_(table_size) {
-  if (!is_prime(table_size_)) {
-    throw std::invalid_argument("maglev: table_size must be a prime number, got " +
-                                std::to_string(table_size_) + " (Envoy's default is 65537)");
+  if (const std::string error = table_size_error(table_size_); !error.empty()) {
+    throw std::invalid_argument(error);
   }
   ensure_server_data(static_cast<std::uint32_t>(names_.size()));
   table_.assign(table_size_, kNoServer);
@@ -130,6 +139,9 @@ StrategyInfo maglev_info() {
             static_cast<std::uint64_t>(option_number(context.options, "table_size")));
       },
       .weighted = true,
+      .check_options = [](const StrategyOptions& options) {
+        return table_size_error(static_cast<std::uint64_t>(option_number(options, "table_size")));
+      },
   };
 }
 

@@ -94,15 +94,24 @@ std::string hashing_name(std::span<const std::string> names, std::uint32_t serve
   return "server-" + std::to_string(server);
 }
 
+namespace {
+
+std::string ring_size_error(std::uint64_t minimum, std::uint64_t maximum) {
+  if (minimum >= 1 && minimum <= maximum) return {};
+  return "ring_hash: minimum_ring_size (" + std::to_string(minimum) + ") must be >= 1 and <= " +
+         "maximum_ring_size (" + std::to_string(maximum) + ")";
+}
+
+}  // namespace
+
 RingHashStrategy::RingHashStrategy(std::vector<std::string> server_names,
                                    std::uint64_t minimum_ring_size, std::uint64_t maximum_ring_size)
     : names_(std::move(server_names)),
       minimum_ring_size_(minimum_ring_size),
       maximum_ring_size_(maximum_ring_size) {
-  if (minimum_ring_size_ < 1 || minimum_ring_size_ > maximum_ring_size_) {
-    throw std::invalid_argument("ring_hash: minimum_ring_size (" +
-                                std::to_string(minimum_ring_size_) + ") must be >= 1 and <= " +
-                                "maximum_ring_size (" + std::to_string(maximum_ring_size_) + ")");
+  if (const std::string error = ring_size_error(minimum_ring_size_, maximum_ring_size_);
+      !error.empty()) {
+    throw std::invalid_argument(error);
   }
   point_cache_.resize(names_.size());
 }
@@ -228,6 +237,11 @@ StrategyInfo ring_hash_info() {
             static_cast<std::uint64_t>(option_number(context.options, "maximum_ring_size")));
       },
       .weighted = true,
+      .check_options = [](const StrategyOptions& options) {
+        return ring_size_error(
+            static_cast<std::uint64_t>(option_number(options, "minimum_ring_size")),
+            static_cast<std::uint64_t>(option_number(options, "maximum_ring_size")));
+      },
   };
 }
 
