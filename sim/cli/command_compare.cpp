@@ -238,7 +238,8 @@ int command_compare(const std::vector<std::string>& args) {
     if (vm->count("set") != 0) overrides = (*vm)["set"].as<std::vector<std::string>>();
     std::vector<Variant> variants;
     for (const std::string& text : split_strategy_list((*vm)["strategies"].as<std::string>())) {
-      Scenario scenario = load_scenario_variant(path, overrides, text);
+      Scenario scenario =
+          load_scenario(ScenarioFile{path}, {.overrides = overrides, .variant = text});
       if (vm->count("seed") != 0) scenario.config.seed = (*vm)["seed"].as<std::uint64_t>();
       variants.push_back(Variant{text, std::move(scenario.config)});
     }

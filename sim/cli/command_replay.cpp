@@ -354,7 +354,8 @@ int command_replay(const std::vector<std::string>& args) {
         }
       }
       for (const std::string& name : names) {
-        Scenario alternative = load_scenario_what_if(scenario.path, overrides, name);
+        Scenario alternative =
+            load_scenario(ScenarioFile{scenario.path}, {.overrides = overrides, .what_if = name});
         if (vm->count("seed") != 0) alternative.config.seed = scenario.config.seed;
         // Every alternative is measured from the baseline's incident start: a what-if that skips
         // the change would otherwise start its incident at a later action, or have none.

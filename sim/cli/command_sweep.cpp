@@ -151,7 +151,7 @@ int command_sweep(const std::vector<std::string>& args) {
       for (std::size_t a = 0; a < axes.size(); ++a) {
         point_overrides.push_back(axes[a].key + "=" + values[a]);
       }
-      Scenario scenario = load_scenario(path, point_overrides);
+      Scenario scenario = load_scenario(ScenarioFile{path}, {.overrides = point_overrides});
       if (vm->count("seed") != 0) scenario.config.seed = (*vm)["seed"].as<std::uint64_t>();
       try {
         const Simulation check(scenario.config);

@@ -46,7 +46,8 @@ void add_scenario_options(po::options_description& options) {
 Scenario load_for_command(const po::variables_map& vm) {
   std::vector<std::string> overrides;
   if (vm.count("set") != 0) overrides = vm["set"].as<std::vector<std::string>>();
-  Scenario scenario = load_scenario(vm["scenario"].as<std::string>(), overrides);
+  Scenario scenario =
+      load_scenario(ScenarioFile{vm["scenario"].as<std::string>()}, {.overrides = overrides});
   if (vm.count("seed") != 0) scenario.config.seed = vm["seed"].as<std::uint64_t>();
   return scenario;
 }

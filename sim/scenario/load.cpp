@@ -1,5 +1,3 @@
-#include "sim/scenario/sections.hpp"
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -17,6 +15,7 @@
 #include "sim/scenario/clock.hpp"
 #include "sim/scenario/csv_reader.hpp"
 #include "sim/scenario/fleet.hpp"
+#include "sim/scenario/sections.hpp"
 #include "sim/scenario/trace.hpp"
 #include "sim/scenario/yaml_tree.hpp"
 
@@ -196,34 +195,13 @@ using yaml::MapEntry;
 using yaml::Node;
 using yaml::NodeKind;
 
-Scenario load_scenario_text(const std::string& yaml, const std::string& display_name,
-                            const std::string& base_dir,
-                            const std::vector<std::string>& overrides) {
-  return load_with_what_if(yaml, display_name, base_dir, overrides, nullptr);
-}
+namespace {
 
-Scenario load_scenario_what_if_text(const std::string& yaml, const std::string& display_name,
-                                    const std::string& base_dir,
-                                    const std::vector<std::string>& overrides,
-                                    const std::string& what_if) {
-  return load_with_what_if(yaml, display_name, base_dir, overrides, &what_if);
-}
-
-Scenario load_scenario_what_if(const std::string& path, const std::vector<std::string>& overrides,
-                               const std::string& what_if) {
-  return load_scenario_what_if_text(read_scenario_file(path), path, directory_of(path), overrides,
-                                    what_if);
-}
-
-Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
-  return load_scenario_text(read_scenario_file(path), path, directory_of(path), overrides);
-}
-
-Scenario load_scenario_variant_text(const std::string& yaml, const std::string& display_name,
-                                    const std::string& base_dir,
-                                    const std::vector<std::string>& overrides,
-                                    std::string_view variant_text) {
-  const StrategyVariant variant = parse_strategy_variant(variant_text);
+// The variant path does not read what_ifs: a compare variant replaces the strategy, and what-ifs
+// are replay's alternatives.
+Scenario load_with_variant(const std::string& yaml, const std::string& display_name,
+                           const std::string& base_dir, const std::vector<std::string>& overrides,
+                           const StrategyVariant& variant) {
   Node root = yaml::parse(yaml, display_name);
   for (const std::string& assignment : overrides) yaml::apply_override(root, assignment);
   apply_variant(root, variant);
@@ -234,13 +212,34 @@ Scenario load_scenario_variant_text(const std::string& yaml, const std::string& 
   return scenario;
 }
 
-Scenario load_scenario_variant(const std::string& path, const std::vector<std::string>& overrides,
-                               std::string_view variant_text) {
-  // The variant is checked before the file is read: a bad --strategies entry is reported as such
+}  // namespace
+
+Scenario load_scenario(const ScenarioSource& source, const LoadOptions& options) {
+  if (options.what_if && options.variant) {
+    throw ConfigError(SourceLocation{"--what-if " + *options.what_if},
+                      "expected either a what-if or a strategy variant; got both (variant " +
+                          *options.variant + ")");
+  }
+  // A variant is checked before the file is read: a bad --strategies entry is reported as such
   // even when the file has problems of its own.
-  (void)parse_strategy_variant(variant_text);
-  return load_scenario_variant_text(read_scenario_file(path), path, directory_of(path), overrides,
-                                    variant_text);
+  std::optional<StrategyVariant> variant;
+  if (options.variant) variant = parse_strategy_variant(*options.variant);
+  std::string yaml;
+  std::string display_name;
+  std::string base_dir;
+  if (const auto* file = std::get_if<ScenarioFile>(&source)) {
+    yaml = read_scenario_file(file->path);
+    display_name = file->path;
+    base_dir = directory_of(file->path);
+  } else {
+    const auto& text = std::get<ScenarioText>(source);
+    yaml = text.yaml;
+    display_name = text.display_name;
+    base_dir = text.base_dir;
+  }
+  if (variant) return load_with_variant(yaml, display_name, base_dir, options.overrides, *variant);
+  return load_with_what_if(yaml, display_name, base_dir, options.overrides,
+                           options.what_if ? &*options.what_if : nullptr);
 }
 
 }  // namespace lbsim

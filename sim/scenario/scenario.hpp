@@ -42,9 +42,11 @@
 //   max_ejection_percent) are "30%" or "0.3" in [0, 1]. Circuit-breaker limits are integers
 //   >= 0 or unlimited; circuit_breakers.max_pending needs some group's max_connections, like
 //   queue_timeout. All four keys are generic balancer keys: they survive compare variants.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "sim/core/error.hpp"
@@ -77,27 +79,35 @@ struct Scenario {
   std::string applied_what_if;   // the what-if this config includes, or empty
 };
 
-// Reads the file at `path`, applies `overrides` ("key.path=value", in order) to the YAML tree,
-// then validates. Throws ConfigError (also when the file cannot be read).
-[[nodiscard]] Scenario load_scenario(const std::string& path,
-                                     const std::vector<std::string>& overrides = {});
+// Where a scenario comes from: a file, or text (tests, generated scenarios) whose locations name
+// `display_name` and whose relative file paths resolve against `base_dir`.
+struct ScenarioFile {
+  std::string path;
+};
+struct ScenarioText {
+  std::string yaml;
+  std::string display_name;
+  std::string base_dir = ".";
+};
+using ScenarioSource = std::variant<ScenarioFile, ScenarioText>;
 
-// As load_scenario, from text: locations name `display_name`; files named inside resolve against
-// `base_dir`.
-[[nodiscard]] Scenario load_scenario_text(const std::string& yaml, const std::string& display_name,
-                                          const std::string& base_dir,
-                                          const std::vector<std::string>& overrides = {});
+struct LoadOptions {
+  // "key.path=value", applied in order to the YAML tree before validation (--set).
+  std::vector<std::string> overrides = {};
+  // The named what-if applied after the overrides; an unknown name is a ConfigError listing the
+  // scenario's what-ifs.
+  std::optional<std::string> what_if = std::nullopt;
+  // A strategy variant (see "strategy variants" below) replacing the balancer's strategy and its
+  // options; the generic balancer keys are kept. The variant is checked before the file is read,
+  // and the base strategy's options are validated first, so a typo in the file is still
+  // reported although the variant drops those options. Not together with what_if.
+  std::optional<std::string> variant = std::nullopt;
+};
 
-// As load_scenario, with the named what-if applied. An unknown name is a ConfigError listing the
-// scenario's what-ifs.
-[[nodiscard]] Scenario load_scenario_what_if(const std::string& path,
-                                             const std::vector<std::string>& overrides,
-                                             const std::string& what_if);
-[[nodiscard]] Scenario load_scenario_what_if_text(const std::string& yaml,
-                                                  const std::string& display_name,
-                                                  const std::string& base_dir,
-                                                  const std::vector<std::string>& overrides,
-                                                  const std::string& what_if);
+// The one entry point: reads the source, applies the options, validates every what-if (each
+// must give a valid scenario; not with a variant) and the result. Throws ConfigError (also when
+// the file cannot be read).
+[[nodiscard]] Scenario load_scenario(const ScenarioSource& source, const LoadOptions& options = {});
 
 // The balancer keys that are not options of a strategy (strategy, instances, view, unit,
 // slow_start, health_check, outlier_detection, panic_threshold, circuit_breakers, ...), in the
@@ -136,20 +146,5 @@ struct StrategyVariant {
 // Parses one variant; checks that the strategy is registered, that each option is declared by it
 // and given once (values are checked when the variant is applied to a scenario).
 [[nodiscard]] StrategyVariant parse_strategy_variant(std::string_view text);
-
-// As load_scenario, then the balancer's strategy and the strategy's own options are replaced by
-// the variant's (options not given take their defaults). The generic balancer keys (instances,
-// view, unit, slow_start, ...) are kept. The base strategy's options are validated first, so a
-// typo in the file is still reported although the variant drops those options.
-[[nodiscard]] Scenario load_scenario_variant(const std::string& path,
-                                             const std::vector<std::string>& overrides,
-                                             std::string_view variant_text);
-
-// As load_scenario_variant, from text (see load_scenario_text).
-[[nodiscard]] Scenario load_scenario_variant_text(const std::string& yaml,
-                                                  const std::string& display_name,
-                                                  const std::string& base_dir,
-                                                  const std::vector<std::string>& overrides,
-                                                  std::string_view variant_text);
 
 }  // namespace lbsim

@@ -123,7 +123,7 @@ void check_replay(const RunOutput& out, const SimulationConfig& config, const Do
 
 // pre_rollout_check: the change and its rollback never happen, so nothing fails at all.
 void check_pre_rollout(const std::string& path) {
-  const Scenario blocked = load_scenario_what_if(path, {}, "pre_rollout_check");
+  const Scenario blocked = load_scenario(ScenarioFile{path}, {.what_if = "pre_rollout_check"});
   const RunOutput out = run_config(blocked.config);
   CHECK(out.totals.failed == 0);
   for (const WindowRow& w : out.windows) CHECK(w.failed == 0);
@@ -135,7 +135,7 @@ TEST_CASE(
     "postmortem 2024-05-05_messaging.yaml: 30% of users, alert at 08:30, impact to 16:15, "
     "crash-looping servers") {
   const std::string path = postmortem_path("2024-05-05_messaging.yaml");
-  const Scenario scenario = load_scenario(path);
+  const Scenario scenario = load_scenario(ScenarioFile{path});
   // t = 0 is 08:00 GMT. The change at 08:29:30, the alert at 08:30, the rollback at 16:14:30,
   // the documented end at 16:15.
   const Documented doc{clock_ns(8, 0, 8, 29, 30), clock_ns(8, 0, 8, 30), clock_ns(8, 0, 16, 14, 30),
@@ -174,7 +174,7 @@ TEST_CASE(
   check_pre_rollout(path);
   // auto_rollback: the alert at 08:30 rolls the change back at 08:32; the fleet recovers within
   // a few windows and far fewer users and requests are hit.
-  const Scenario automatic = load_scenario_what_if(path, {}, "auto_rollback");
+  const Scenario automatic = load_scenario(ScenarioFile{path}, {.what_if = "auto_rollback"});
   const RunOutput with_auto = run_config(automatic.config);
   CHECK(with_auto.incident.mitigated == doc.detection + 2 * kMinute);
   CHECK(with_auto.incident.recovered <= doc.detection + 5 * kMinute);
@@ -188,7 +188,7 @@ TEST_CASE(
     "postmortem 2023-11-05_messaging.yaml: 30% of users, alert at 03:45, impact to 11:30, "
     "one crash-looping server") {
   const std::string path = postmortem_path("2023-11-05_messaging.yaml");
-  const Scenario scenario = load_scenario(path);
+  const Scenario scenario = load_scenario(ScenarioFile{path});
   // t = 0 is 03:00 UTC. The change at 03:44:30, the alert at 03:45, the rollback at 11:29:30,
   // the documented end at 11:30.
   const Documented doc{clock_ns(3, 0, 3, 44, 30), clock_ns(3, 0, 3, 45), clock_ns(3, 0, 11, 29, 30),
@@ -218,7 +218,7 @@ TEST_CASE(
   }
 
   check_pre_rollout(path);
-  const Scenario automatic = load_scenario_what_if(path, {}, "auto_rollback");
+  const Scenario automatic = load_scenario(ScenarioFile{path}, {.what_if = "auto_rollback"});
   const RunOutput with_auto = run_config(automatic.config);
   CHECK(with_auto.incident.mitigated == doc.detection + 2 * kMinute);
   CHECK(with_auto.incident.recovered <= doc.detection + 5 * kMinute);
@@ -229,7 +229,7 @@ TEST_CASE(
     "postmortem 2024-04-08_platform.yaml: error rate +30 points, alert at 10:00, impact to 14:00, "
     "one server saturated") {
   const std::string path = postmortem_path("2024-04-08_platform.yaml");
-  const Scenario scenario = load_scenario(path);
+  const Scenario scenario = load_scenario(ScenarioFile{path});
   // t = 0 is 09:30 GMT. The change at 09:59:30, the alert at 10:00, the fix at 14:00, which is
   // also the documented end.
   const Documented doc{clock_ns(9, 30, 9, 59, 30), clock_ns(9, 30, 10, 0), clock_ns(9, 30, 14, 0),
@@ -268,7 +268,7 @@ TEST_CASE(
   }
 
   check_pre_rollout(path);
-  const Scenario automatic = load_scenario_what_if(path, {}, "auto_rollback");
+  const Scenario automatic = load_scenario(ScenarioFile{path}, {.what_if = "auto_rollback"});
   const RunOutput with_auto = run_config(automatic.config);
   CHECK(with_auto.incident.mitigated == doc.detection + 2 * kMinute);
   CHECK(with_auto.incident.recovered <= doc.detection + 5 * kMinute);

@@ -34,7 +34,7 @@ int seeds_to_run() {
 TEST_CASE(
     "postmortem 2024-04-10_backend.yaml: 30% of users, latency alert at 09:00, impact to 13:00") {
   const std::string path = postmortem_path("2024-04-10_backend.yaml");
-  const Scenario scenario = load_scenario(path);
+  const Scenario scenario = load_scenario(ScenarioFile{path});
   // t = 0 is 08:45 UTC. The change is at 09:00 (15 min) and the fix at 12:30 (225 min). The
   // incident starts at the change.
   const auto& timeline = scenario.config.timeline;
@@ -113,14 +113,16 @@ TEST_CASE(
   }
 
   // What-if: a configuration check blocks the change. No request fails.
-  const RunOutput blocked = run_config(load_scenario_what_if(path, {}, "pre_rollout_check").config);
+  const RunOutput blocked =
+      run_config(load_scenario(ScenarioFile{path}, {.what_if = "pre_rollout_check"}).config);
   CHECK(blocked.totals.failed == 0);
   CHECK(blocked.incident.failed == 0);
 
   // What-if: the latency alert rolls back 2 minutes after firing, about 2.5 minutes after the
   // change. The backlog reaches about 0.08 x 150 s = 12 s of wait, far from the 30 s timeout, so
   // no request fails at all. The manual replay fails over a million.
-  const RunOutput automatic = run_config(load_scenario_what_if(path, {}, "auto_rollback").config);
+  const RunOutput automatic =
+      run_config(load_scenario(ScenarioFile{path}, {.what_if = "auto_rollback"}).config);
   CHECK(automatic.incident.mitigated - automatic.incident.start <= 3 * kMinute);
   CHECK(automatic.totals.failed == 0);
   CHECK(manual_failed > 1'000'000);
@@ -130,7 +132,7 @@ TEST_CASE(
     "postmortem 2024-05-30_web_service.yaml: 503s for 80% of users, 10:15 to 12:45, phased "
     "restart") {
   const std::string path = postmortem_path("2024-05-30_web_service.yaml");
-  const Scenario scenario = load_scenario(path);
+  const Scenario scenario = load_scenario(ScenarioFile{path});
   // t = 0 is 10:00 EST. Change at 10:15 (15 min), revert at 12:00 (120 min), phased restart from
   // 12:15 (135 min), one server every 10 min.
   const auto& timeline = scenario.config.timeline;
@@ -227,13 +229,15 @@ TEST_CASE(
 
   // What-if: a configuration check blocks the change. No request fails. The phased restart
   // still runs, but drains each server first, so it loses nothing.
-  const RunOutput blocked = run_config(load_scenario_what_if(path, {}, "pre_rollout_check").config);
+  const RunOutput blocked =
+      run_config(load_scenario(ScenarioFile{path}, {.what_if = "pre_rollout_check"}).config);
   CHECK(blocked.totals.failed == 0);
 
   // What-if: the alert reverts the setting a minute after firing. The servers have already
   // crashed, so the impact still lasts until the restarts. But 40% of requests fail instead of
   // 80%: observed failures are 0.57 of the manual replay's, and fewer users are hit.
-  const RunOutput automatic = run_config(load_scenario_what_if(path, {}, "auto_rollback").config);
+  const RunOutput automatic =
+      run_config(load_scenario(ScenarioFile{path}, {.what_if = "auto_rollback"}).config);
   CHECK(automatic.incident.mitigated - automatic.incident.start <= 2 * kMinute);
   CHECK(static_cast<double>(automatic.incident.failed) < 0.7 * static_cast<double>(manual_failed));
   CHECK(automatic.incident.users_affected < manual_affected);
@@ -241,7 +245,7 @@ TEST_CASE(
   // What-if: revert and restart automatically. Two minutes for the revert, then two batches a
   // minute apart, each down a minute. Recovery within 10 minutes (observed 4.5).
   const RunOutput remediated =
-      run_config(load_scenario_what_if(path, {}, "auto_remediation").config);
+      run_config(load_scenario(ScenarioFile{path}, {.what_if = "auto_remediation"}).config);
   REQUIRE(remediated.incident.recovered > 0);
   CHECK(remediated.incident.recovered - remediated.incident.start < 10 * kMinute);
   CHECK(remediated.incident.failed * 20 < manual_failed);

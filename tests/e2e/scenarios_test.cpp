@@ -32,7 +32,8 @@ TEST_CASE("scenarios/example.yaml: utilisation 0.8, no errors, latency near M/M/
   // Shortened to 2 minutes measured. Each server sees 1/10 of a Poisson stream in strict
   // rotation (Erlang-10 gaps, smoother than Poisson), so its mean response lies between the
   // service time (10 ms) and M/M/4 at rho = 0.8 (17.5 ms).
-  const auto scenario = load_scenario(scenario_path("example.yaml"), {"duration=2m"});
+  const auto scenario =
+      load_scenario(ScenarioFile{scenario_path("example.yaml")}, {.overrides = {"duration=2m"}});
   const auto out = run_config(scenario.config);
   double util_mean = 0.0;
   for (const double u : out.totals.utilization) util_mean += u / 10.0;
@@ -45,7 +46,8 @@ TEST_CASE("scenarios/example.yaml: utilisation 0.8, no errors, latency near M/M/
 }
 
 TEST_CASE("scenarios/mixed_fleet.yaml: round robin ignores weights, slow servers run hotter") {
-  const auto scenario = load_scenario(scenario_path("mixed_fleet.yaml"), {"duration=2m"});
+  const auto scenario = load_scenario(ScenarioFile{scenario_path("mixed_fleet.yaml")},
+                                      {.overrides = {"duration=2m"}});
   const auto out = run_config(scenario.config);
   REQUIRE(out.totals.utilization.size() == 10);
   // The comment promises 0.4 for the 6 fast servers (speed 1.5) and 0.8 for the 4 slow ones
@@ -59,7 +61,7 @@ TEST_CASE("scenarios/mixed_fleet.yaml: round robin ignores weights, slow servers
 }
 
 TEST_CASE("scenarios/llm_trace_replay.yaml: the whole real trace is replayed, compressed 10x") {
-  const auto scenario = load_scenario(scenario_path("llm_trace_replay.yaml"));
+  const auto scenario = load_scenario(ScenarioFile{scenario_path("llm_trace_replay.yaml")});
   const auto& trace = scenario.config.workload.trace;
   REQUIRE(trace.times_ns.size() == 19366);
   const auto out = run_config(scenario.config);
@@ -79,7 +81,9 @@ TEST_CASE("scenarios/llm_trace_replay.yaml: the whole real trace is replayed, co
 TEST_CASE(
     "scenarios/retry_storm.yaml: retries keep the fleet down; a budget or no retries recover") {
   const auto late_error_rate = [](const std::vector<std::string>& overrides) {
-    const auto out = run_config(load_scenario(scenario_path("retry_storm.yaml"), overrides).config);
+    const auto out = run_config(
+        load_scenario(ScenarioFile{scenario_path("retry_storm.yaml")}, {.overrides = overrides})
+            .config);
     std::uint64_t done = 0, failed = 0;
     for (const auto& w : out.windows) {
       if (w.start >= 180 * kSecond) done += w.completed + w.failed, failed += w.failed;
@@ -94,7 +98,7 @@ TEST_CASE(
 
 TEST_CASE("scenarios/weight_cascade.yaml: the cascade, its alerts, the rollback; auto-rollback") {
   // The run as scripted: the change at 08:35 (360 s into the run), the rollback at 08:45.
-  const auto scenario = load_scenario(scenario_path("weight_cascade.yaml"));
+  const auto scenario = load_scenario(ScenarioFile{scenario_path("weight_cascade.yaml")});
   REQUIRE(scenario.config.timeline.size() == 5);
   CHECK(scenario.config.timeline[0].at_ns == 360 * kSecond);
   CHECK(scenario.config.timeline[4].at_ns == 960 * kSecond);
@@ -120,9 +124,9 @@ TEST_CASE("scenarios/weight_cascade.yaml: the cascade, its alerts, the rollback;
   CHECK(incident.peak_error_rate > 0.9);
 
   // The what-if of the comment: an automatic rollback 30 s after the error alert.
-  const auto automatic =
-      load_scenario(scenario_path("weight_cascade.yaml"),
-                    {"alerts.0.on_fire=[{after: 30s, action: rollback, to_before: lb_change}]"});
+  const auto automatic = load_scenario(
+      ScenarioFile{scenario_path("weight_cascade.yaml")},
+      {.overrides = {"alerts.0.on_fire=[{after: 30s, action: rollback, to_before: lb_change}]"}});
   const auto with_auto = run_config(automatic.config);
   CHECK(with_auto.incident.mitigated - with_auto.incident.start <= 2 * kMinute);
   CHECK(with_auto.incident.recovered <= with_auto.incident.mitigated + kMinute);

@@ -15,7 +15,7 @@ namespace {
 using test::kDataDir;
 
 Scenario load(const std::string& yaml) {
-  return load_scenario_text(yaml, "inline.yaml", kDataDir);
+  return load_scenario(ScenarioText{yaml, "inline.yaml", kDataDir});
 }
 
 // Lines 1-7: a valid scenario of a 1-minute run; tests append a balancer from line 8.

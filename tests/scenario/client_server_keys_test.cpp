@@ -18,7 +18,7 @@ namespace {
 using test::kDataDir;
 
 Scenario load(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  return load_scenario_text(yaml, "inline.yaml", kDataDir, overrides);
+  return load_scenario(ScenarioText{yaml, "inline.yaml", kDataDir}, {.overrides = overrides});
 }
 
 // Lines 1-5: workload; tests add the servers from line 6.

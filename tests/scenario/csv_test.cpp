@@ -18,11 +18,11 @@ std::vector<LocatedServerGroup> fleet(const std::string& name) {
 }
 
 Scenario load_with_fleet(const std::string& file) {
-  return load_scenario_text(
+  return load_scenario(ScenarioText{
       "name: t\nduration: 1m\nworkload:\n  rate: 100/s\n  service: {dist: exponential, mean: "
       "10ms}\nservers:\n  - {file: " +
           file + "}\n",
-      "inline.yaml", kDataDir);
+      "inline.yaml", kDataDir});
 }
 
 TEST_CASE("a fleet CSV gives one group per row, quoted fields and blank lines allowed") {

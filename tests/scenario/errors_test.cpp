@@ -13,7 +13,7 @@ namespace {
 using test::kDataDir;
 
 Scenario load(const std::string& yaml) {
-  return load_scenario_text(yaml, "inline.yaml", kDataDir);
+  return load_scenario(ScenarioText{yaml, "inline.yaml", kDataDir});
 }
 
 // Lines 1-7 of a valid scenario; tests append or rewrite lines.

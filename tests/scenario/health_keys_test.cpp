@@ -17,7 +17,7 @@ namespace {
 using test::kDataDir;
 
 Scenario load(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  return load_scenario_text(yaml, "inline.yaml", kDataDir, overrides);
+  return load_scenario(ScenarioText{yaml, "inline.yaml", kDataDir}, {.overrides = overrides});
 }
 
 // Lines 1-7: a valid scenario of a 1-minute run; tests append a balancer from line 8.
@@ -348,9 +348,9 @@ TEST_CASE("a compare variant keeps the health keys") {
   circuit_breakers: {max_requests: 50, max_pending: 10, max_retries: 1}
 )";
   const std::vector<std::string> overrides = {"balancer.health_check.rise=5"};
-  const BalancerConfig b =
-      load_scenario_variant_text(yaml, "inline.yaml", kDataDir, overrides, "random")
-          .config.balancer;
+  const BalancerConfig b = load_scenario(ScenarioText{yaml, "inline.yaml", kDataDir},
+                                         {.overrides = overrides, .variant = "random"})
+                               .config.balancer;
   CHECK(b.strategy.name() == "random");
   CHECK(b.strategy.options.count("choices") == 0);  // the base strategy's option is dropped
   CHECK(b.health_check.enabled);
@@ -364,13 +364,15 @@ TEST_CASE("a compare variant keeps the health keys") {
   CHECK(b.circuit_breakers.max_pending == 10);
   CHECK(b.circuit_breakers.max_retries == 1);
   // Errors in them stay located in the file.
-  CHECK_CONFIG_ERROR(load_scenario_variant_text(kValid + "balancer:\n  health_check: {fall: 0}\n",
-                                                "inline.yaml", kDataDir, {}, "random"),
+  CHECK_CONFIG_ERROR(load_scenario(ScenarioText{kValid + "balancer:\n  health_check: {fall: 0}\n",
+                                                "inline.yaml", kDataDir},
+                                   {.variant = "random"}),
                      "inline.yaml", 9, 24, "balancer.health_check.fall: expected an integer");
   // They are generic keys, not strategy options: a variant cannot set them.
-  CHECK_CONFIG_ERROR(
-      load_scenario_variant_text(yaml, "inline.yaml", kDataDir, {}, "random:panic_threshold=10%"),
-      "--strategies random:panic_threshold=10%", 0, 0, "unknown option \"panic_threshold\"");
+  CHECK_CONFIG_ERROR(load_scenario(ScenarioText{yaml, "inline.yaml", kDataDir},
+                                   {.variant = "random:panic_threshold=10%"}),
+                     "--strategies random:panic_threshold=10%", 0, 0,
+                     "unknown option \"panic_threshold\"");
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ const std::string kValid =
     "10ms}\nservers:\n  - {group: web, count: 2}\n  - {group: api}\n";
 
 Scenario load(const std::vector<std::string>& overrides) {
-  return load_scenario_text(kValid, "inline.yaml", ".", overrides);
+  return load_scenario(ScenarioText{kValid, "inline.yaml", "."}, {.overrides = overrides});
 }
 
 TEST_CASE("overrides replace values, index lists, create map keys, and take YAML values") {

@@ -46,7 +46,7 @@ timeline: []
 )";
 
 TEST_CASE("a scenario with every key gives the expected SimulationConfig") {
-  const Scenario scenario = load_scenario_text(kFullScenario, "full.yaml", kDataDir);
+  const Scenario scenario = load_scenario(ScenarioText{kFullScenario, "full.yaml", kDataDir});
   CHECK(scenario.path == "full.yaml");
   CHECK(scenario.base_dir == kDataDir);
   const SimulationConfig& c = scenario.config;
@@ -105,7 +105,7 @@ TEST_CASE("a scenario with every key gives the expected SimulationConfig") {
 }
 
 TEST_CASE("a minimal scenario gets every default") {
-  const Scenario scenario = load_scenario_text(R"(name: t
+  const Scenario scenario = load_scenario(ScenarioText{R"(name: t
 duration: 1m
 workload:
   rate: 100/s
@@ -113,7 +113,7 @@ workload:
 servers:
   - {group: web}
 )",
-                                               "minimal.yaml", ".");
+                                                       "minimal.yaml", "."});
   const SimulationConfig& c = scenario.config;
   CHECK(c.seed == 1);
   CHECK(c.warmup_ns == 0);
@@ -146,10 +146,12 @@ workload:
   service: {dist: exponential, mean: 10ms}
 servers: [{group: web}]
 )";
-  CHECK(load_scenario_text(base, "w.yaml", ".").config.window_ns == 5 * kSecond);  // gcd(10, 25)
-  CHECK(load_scenario_text(base + "window: 25s\n", "w.yaml", ".").config.window_ns == 25 * kSecond);
-  CHECK_CONFIG_ERROR(load_scenario_text(base + "window: 10s\n", "w.yaml", "."), "w.yaml", 8, 9,
-                     "expected a window that divides the warmup (25s)");
+  CHECK(load_scenario(ScenarioText{base, "w.yaml", "."}).config.window_ns ==
+        5 * kSecond);  // gcd(10, 25)
+  CHECK(load_scenario(ScenarioText{base + "window: 25s\n", "w.yaml", "."}).config.window_ns ==
+        25 * kSecond);
+  CHECK_CONFIG_ERROR(load_scenario(ScenarioText{base + "window: 10s\n", "w.yaml", "."}), "w.yaml",
+                     8, 9, "expected a window that divides the warmup (25s)");
 }
 
 TEST_CASE("the default window shrinks to a run shorter than 10 s; an explicit one may not") {
@@ -162,16 +164,16 @@ workload:
 servers: [{group: web}]
 )";
   // min(10 s, 5 s) = 5 s, shrunk to divide the 1 s warmup: 1 s.
-  CHECK(load_scenario_text(base, "short.yaml", ".").config.window_ns == 1 * kSecond);
-  CHECK_CONFIG_ERROR(load_scenario_text(base + "window: 6s\n", "short.yaml", "."), "short.yaml", 8,
-                     9, "expected a window <= warmup + duration (5s)");
+  CHECK(load_scenario(ScenarioText{base, "short.yaml", "."}).config.window_ns == 1 * kSecond);
+  CHECK_CONFIG_ERROR(load_scenario(ScenarioText{base + "window: 6s\n", "short.yaml", "."}),
+                     "short.yaml", 8, 9, "expected a window <= warmup + duration (5s)");
 }
 
 TEST_CASE("every service distribution family reads its own keys") {
   const auto service_of = [](const std::string& service) {
-    return load_scenario_text("name: t\nduration: 1m\nworkload:\n  rate: 1/s\n  service: " +
-                                  service + "\nservers: [{group: a}]\n",
-                              "d.yaml", kDataDir)
+    return load_scenario(ScenarioText{"name: t\nduration: 1m\nworkload:\n  rate: 1/s\n  service: " +
+                                          service + "\nservers: [{group: a}]\n",
+                                      "d.yaml", kDataDir})
         .config.workload.service;
   };
   CHECK(service_of("{dist: deterministic, mean: 5ms}").kind == DistributionKind::kDeterministic);
@@ -206,7 +208,7 @@ TEST_CASE("every service distribution family reads its own keys") {
 
 TEST_CASE("the shipped example scenario loads as described") {
   const std::string path = std::string(LBSIM_SOURCE_DIR) + "/scenarios/example.yaml";
-  const Scenario scenario = load_scenario(path);
+  const Scenario scenario = load_scenario(ScenarioFile{path});
   CHECK(scenario.path == path);
   CHECK(scenario.base_dir == std::string(LBSIM_SOURCE_DIR) + "/scenarios");
   const SimulationConfig& c = scenario.config;
@@ -227,7 +229,7 @@ TEST_CASE("the shipped example scenario loads as described") {
 
 TEST_CASE("the shipped mixed fleet scenario loads its CSV fleet") {
   const Scenario scenario =
-      load_scenario(std::string(LBSIM_SOURCE_DIR) + "/scenarios/mixed_fleet.yaml");
+      load_scenario(ScenarioFile{std::string(LBSIM_SOURCE_DIR) + "/scenarios/mixed_fleet.yaml"});
   const SimulationConfig& c = scenario.config;
   CHECK(c.workload.service.kind == DistributionKind::kLognormal);
   REQUIRE(c.servers.size() == 2);
@@ -248,14 +250,15 @@ TEST_CASE("every shipped scenario loads") {
        std::filesystem::directory_iterator(std::string(LBSIM_SOURCE_DIR) + "/scenarios")) {
     if (entry.path().extension() != ".yaml") continue;
     CAPTURE(entry.path().string());
-    CHECK_NOTHROW((void)load_scenario(entry.path().string()));
+    CHECK_NOTHROW((void)load_scenario(ScenarioFile{entry.path().string()}));
     ++loaded;
   }
   CHECK(loaded >= 2);
 }
 
 TEST_CASE("load_scenario reports a missing file") {
-  CHECK_CONFIG_ERROR(load_scenario(kDataDir + "/no_such.yaml"), kDataDir + "/no_such.yaml", 0, 0,
+  CHECK_CONFIG_ERROR(load_scenario(ScenarioFile{kDataDir + "/no_such.yaml"}),
+                     kDataDir + "/no_such.yaml", 0, 0,
                      "cannot open scenario file: No such file or directory");
 }
 

@@ -28,7 +28,7 @@ const T& get(const ActionConfig& action) {
 using test::kDataDir;
 
 Scenario load(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  return load_scenario_text(yaml, "inline.yaml", kDataDir, overrides);
+  return load_scenario(ScenarioText{yaml, "inline.yaml", kDataDir}, {.overrides = overrides});
 }
 
 const std::string kWeighted = "{strategy: weighted_round_robin}";

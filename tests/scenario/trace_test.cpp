@@ -16,10 +16,10 @@ namespace {
 using test::kDataDir;
 
 Scenario load_trace_scenario(const std::string& trace, const std::string& extra = "") {
-  return load_scenario_text(
+  return load_scenario(ScenarioText{
       "name: t\nduration: 1m\nworkload:\n  arrivals: trace\n  trace: " + trace +
           "\n  service: {dist: exponential, mean: 10ms}\n" + extra + "servers: [{group: a}]\n",
-      "inline.yaml", kDataDir);
+      "inline.yaml", kDataDir});
 }
 
 TEST_CASE("date-times parse exactly to ns since the Unix epoch") {

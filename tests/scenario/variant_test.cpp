@@ -25,7 +25,8 @@ const std::string kBase =
 
 Scenario load(const std::string& variant, const std::vector<std::string>& overrides = {},
               const std::string& yaml = kBase) {
-  return load_scenario_variant_text(yaml, "inline.yaml", ".", overrides, variant);
+  return load_scenario(ScenarioText{yaml, "inline.yaml", "."},
+                       {.overrides = overrides, .variant = variant});
 }
 
 TEST_CASE("split_strategy_list splits on commas, trims, keeps duplicates, rejects empties") {
@@ -168,14 +169,23 @@ TEST_CASE("variant options of every registered strategy that declares some") {
   MESSAGE(strategies_with_options << " registered strategies declare options");
 }
 
-TEST_CASE("load_scenario_variant reads the file and checks the variant first") {
+TEST_CASE("load_scenario with a variant reads the file and checks the variant first") {
   const std::string path = std::string(LBSIM_SOURCE_DIR) + "/scenarios/example.yaml";
-  const Scenario scenario = load_scenario_variant(path, {"workload.rate=10/s"}, "random");
+  const Scenario scenario =
+      load_scenario(ScenarioFile{path}, {.overrides = {"workload.rate=10/s"}, .variant = "random"});
   CHECK(scenario.config.balancer.strategy.name() == "random");
   CHECK(scenario.config.workload.rate_per_s == 10.0);
   CHECK(scenario.path == path);
-  CHECK_CONFIG_ERROR(load_scenario_variant("/no/such.yaml", {}, "fastest"), "--strategies fastest",
-                     0, 0, "unknown strategy");
+  CHECK_CONFIG_ERROR(load_scenario(ScenarioFile{"/no/such.yaml"}, {.variant = "fastest"}),
+                     "--strategies fastest", 0, 0, "unknown strategy");
+}
+
+TEST_CASE("load_scenario refuses a what-if and a variant together") {
+  // A what-if changes the scenario replay measures; a variant replaces the strategy compare
+  // measures. Both at once has no meaning in any command, so it is an error, not a silent pick.
+  const std::string path = std::string(LBSIM_SOURCE_DIR) + "/scenarios/example.yaml";
+  CHECK_CONFIG_ERROR(load_scenario(ScenarioFile{path}, {.what_if = "x", .variant = "random"}),
+                     "--what-if x", 0, 0, "expected either a what-if or a strategy variant");
 }
 
 }  // namespace
