@@ -3,7 +3,7 @@
 // per action with its own fields, held in `Action`, a std::variant. Each struct names itself
 // (kName, as written in scenario files and events.csv) and says what it touches (kConfigures:
 // it changes the balancer configuration that a rollback restores). The scenario loader has one
-// reader per struct (sim/scenario/actions_reader.cpp) and the model one apply per struct
+// reader per struct (sim/scenario/timeline_actions.cpp) and the model one apply per struct
 // (sim/model/actions.cpp); both are overload sets that std::visit dispatches on, so adding an
 // alternative here makes the compiler list the reader and the apply still missing. Nothing
 // switches over kinds.

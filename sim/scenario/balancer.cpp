@@ -1,5 +1,3 @@
-#include "sim/scenario/sections.hpp"
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -14,9 +12,11 @@
 
 #include "sim/core/distributions.hpp"
 #include "sim/model/observer.hpp"
+#include "sim/model/run_info.hpp"
 #include "sim/scenario/clock.hpp"
 #include "sim/scenario/csv_reader.hpp"
 #include "sim/scenario/fleet.hpp"
+#include "sim/scenario/sections.hpp"
 #include "sim/scenario/trace.hpp"
 #include "sim/scenario/yaml_tree.hpp"
 
@@ -249,7 +249,6 @@ void read_balancer_settings(const Node& node, const std::string& path, BalancerC
   }
 }
 
-
 // The balancer map's strategy (the default when the map or its key is absent). Checks that the
 // balancer is a map.
 const StrategyInfo& read_strategy_name(const Node* balancer) {
@@ -278,7 +277,7 @@ void check_balancer_against_fleet(const Node& balancer, const StrategyInfo& stra
   for (const ServerGroupConfig& group : config.servers) {
     any_max_connections = any_max_connections || group.max_connections > 0;
     for (int i = 0; i < group.count; ++i) {
-      names.push_back(group.group + "-" + std::to_string(group.first_index + i));
+      names.push_back(server_name(group.group, group.first_index + i));
     }
   }
   if (config.balancer.slow_start.mode != SlowStartMode::kOff) {

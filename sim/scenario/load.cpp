@@ -25,14 +25,10 @@ using yaml::MapEntry;
 using yaml::Node;
 using yaml::NodeKind;
 
-SimulationConfig read_simulation(const Node& root, const std::string& base_dir,
-                                 bool strategy_from_variant) {
-  const KeyList top_keys = {"name",     "seed",   "duration", "warmup",  "window",
-                            "workload", "client", "balancer", "servers", "clock",
-                            "timeline", "alerts", "incident", "what_ifs"};
-  expect_map(root, "", "a map of scenario keys (" + join(top_keys) + ")");
-  check_keys(root, "", top_keys);
-  SimulationConfig config;
+namespace {
+
+// name, seed, duration, warmup and window.
+void read_run_settings(const Node& root, SimulationConfig& config) {
   config.name = read_name(require(root, "", "name"), "name");
   config.seed = 1;
   if (const Node* seed = root.find("seed")) {
@@ -66,12 +62,11 @@ SimulationConfig read_simulation(const Node& root, const std::string& base_dir,
                "s), so no window mixes warmup and measured traffic; got " + window->describe());
     }
   }
+}
 
-  config.workload = read_workload(require(root, "", "workload"), "workload", base_dir);
-
-  if (const Node* client = root.find("client")) config.client = read_client(*client, "client");
-
-  const Node* balancer = root.find("balancer");
+// The balancer section's strategy, its options and the generic settings (all defaults without
+// the section).
+const StrategyInfo& read_balancer_section(const Node* balancer, SimulationConfig& config) {
   const StrategyInfo* strategy = &read_strategy_name(balancer);
   config.balancer.strategy.info = strategy;
   if (balancer != nullptr) {
@@ -80,7 +75,11 @@ SimulationConfig read_simulation(const Node& root, const std::string& base_dir,
   } else {
     config.balancer.strategy.options = read_strategy_options(*strategy, Node{}, "balancer");
   }
+  return *strategy;
+}
 
+void read_fleet_section(const Node& root, const std::string& base_dir, SimulationConfig& config) {
+  const SimTime run_ns = config.warmup_ns + config.duration_ns;
   for (LocatedServerGroup& located :
        read_servers(require(root, "", "servers"), "servers", base_dir)) {
     if (located.group.join_at_ns >= run_ns) {
@@ -92,25 +91,48 @@ SimulationConfig read_simulation(const Node& root, const std::string& base_dir,
     }
     config.servers.push_back(std::move(located.group));
   }
+}
+
+// A global view only changes strategies that read server load. In a compare variant the view
+// comes from the base scenario and simply does not apply to a load-blind variant.
+void check_view(const Node& balancer, const StrategyInfo& strategy, const SimulationConfig& config,
+                bool strategy_from_variant) {
+  const Node* view = balancer.find("view");
+  if (view == nullptr || config.balancer.view != LoadView::kGlobal || strategy.load_aware ||
+      strategy_from_variant) {
+    return;
+  }
+  std::string aware;
+  for (const StrategyInfo& info : strategy_catalog()) {
+    if (info.load_aware) aware += (aware.empty() ? "" : ", ") + info.name;
+  }
+  fail(*view, "balancer.view",
+       "a global view changes only strategies that read server load (" + aware + "); strategy " +
+           strategy.name + " does not, so expected view: local");
+}
+
+}  // namespace
+
+SimulationConfig read_simulation(const Node& root, const std::string& base_dir,
+                                 bool strategy_from_variant) {
+  const KeyList top_keys = {"name",     "seed",   "duration", "warmup",  "window",
+                            "workload", "client", "balancer", "servers", "clock",
+                            "timeline", "alerts", "incident", "what_ifs"};
+  expect_map(root, "", "a map of scenario keys (" + join(top_keys) + ")");
+  check_keys(root, "", top_keys);
+  SimulationConfig config;
+  read_run_settings(root, config);
+  config.workload = read_workload(require(root, "", "workload"), "workload", base_dir);
+  if (const Node* client = root.find("client")) config.client = read_client(*client, "client");
+  const Node* balancer = root.find("balancer");
+  const StrategyInfo& strategy = read_balancer_section(balancer, config);
+  read_fleet_section(root, base_dir, config);
   // Before the balancer's checks against the fleet: add_servers adds to it.
   read_timeline_and_alerts(root, config);
   if (balancer != nullptr) {
-    check_balancer_against_fleet(*balancer, *strategy, config);
-    // A global view only changes strategies that read server load. In a compare variant the
-    // view comes from the base scenario and simply does not apply to a load-blind variant.
-    const Node* view = balancer->find("view");
-    if (view != nullptr && config.balancer.view == LoadView::kGlobal && !strategy->load_aware &&
-        !strategy_from_variant) {
-      std::string aware;
-      for (const StrategyInfo& info : strategy_catalog()) {
-        if (info.load_aware) aware += (aware.empty() ? "" : ", ") + info.name;
-      }
-      fail(*view, "balancer.view",
-           "a global view changes only strategies that read server load (" + aware +
-               "); strategy " + strategy->name + " does not, so expected view: local");
-    }
+    check_balancer_against_fleet(*balancer, strategy, config);
+    check_view(*balancer, strategy, config, strategy_from_variant);
   }
-
   return config;
 }
 

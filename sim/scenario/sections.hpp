@@ -73,6 +73,10 @@ std::vector<AlertRule> read_alerts(const Node& node, const std::string& path,
 // already read). Servers added by add_servers are appended to config.servers.
 void read_timeline_and_alerts(const Node& root, SimulationConfig& config);
 
+// Reads `incident` (its timeline already read: the default start is its first action that is not
+// a note).
+void read_incident(const Node& root, SimulationConfig& config);
+
 SimulationConfig read_simulation(const Node& root, const std::string& base_dir,
                                  bool strategy_from_variant = false);
 

@@ -1,5 +1,3 @@
-#include "sim/scenario/sections.hpp"
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -14,9 +12,11 @@
 
 #include "sim/core/distributions.hpp"
 #include "sim/model/observer.hpp"
+#include "sim/model/run_info.hpp"
 #include "sim/scenario/clock.hpp"
 #include "sim/scenario/csv_reader.hpp"
 #include "sim/scenario/fleet.hpp"
+#include "sim/scenario/sections.hpp"
 #include "sim/scenario/trace.hpp"
 #include "sim/scenario/yaml_tree.hpp"
 
@@ -379,7 +379,7 @@ struct ActionReader<AddServersAction> {
     action.clone_group = static_cast<std::uint32_t>(config.servers.size());
     config.servers.push_back(added);  // `model` is not used after this
     for (int i = 0; i < n; ++i) {
-      const std::string server = added.group + "-" + std::to_string(added.first_index + i);
+      const std::string server = server_name(added.group, added.first_index + i);
       r.context.server_index[server] = static_cast<std::uint32_t>(r.context.server_names.size());
       r.context.server_names.push_back(server);
     }

@@ -131,6 +131,103 @@ std::int64_t parse_decimal_time_ns(std::string_view text, SimTime unit_ns) {
   return negative ? -ns : ns;
 }
 
+namespace {
+
+// One row's time, from the start of the file (the first row's time is subtracted later).
+std::int64_t row_time_ns(const TraceSpec& spec, const csv::Reader& reader, std::size_t column,
+                         std::int64_t previous_ns) {
+  const std::string& text = reader.cell(column);
+  try {
+    switch (spec.time_format) {
+      case TraceTimeFormat::kDatetime:
+        return parse_datetime_ns(text);
+      case TraceTimeFormat::kTimestamp:
+        return parse_decimal_time_ns(text, spec.time_unit_ns);
+      case TraceTimeFormat::kGap: {
+        const std::int64_t gap_ns = parse_decimal_time_ns(text, spec.time_unit_ns);
+        if (gap_ns < 0) {
+          throw std::invalid_argument("expected a gap >= 0 (times must be nondecreasing); got \"" +
+                                      text + "\"");
+        }
+        if (gap_ns > std::numeric_limits<std::int64_t>::max() - previous_ns) {
+          throw std::invalid_argument("expected a trace shorter than 292 years; got \"" + text +
+                                      "\" after " + std::to_string(reader.rows_read()) + " rows");
+        }
+        // The first row's gap has no previous row to count from: it starts the trace.
+        return reader.rows_read() == 1 ? 0 : previous_ns + gap_ns;
+      }
+    }
+  } catch (const std::invalid_argument& error) {
+    throw ConfigError(reader.location(column),
+                      "column \"" + spec.time_column + "\": " + error.what());
+  }
+  return 0;
+}
+
+// Integer-valued ids compare as numbers ("007" is user 7); anything else as a string.
+std::string user_key(const std::string& user) {
+  try {
+    return "#" + std::to_string(parse_integer_in(user, std::numeric_limits<std::int64_t>::min(),
+                                                 std::numeric_limits<std::int64_t>::max()));
+  } catch (const std::invalid_argument&) {
+    return "$" + user;
+  }
+}
+
+// Checks the trace's length and span, then rescales it to the target rate and sets its loop.
+void shape_trace(const TraceSpec& spec, LoadedTrace& loaded) {
+  TraceArrivals& trace = loaded.arrivals;
+  const std::size_t rows = trace.times_ns.size();
+  loaded.rows = rows;
+  const SourceLocation file_start{spec.display_name, 0, 0};
+  if (rows < 2) {
+    throw ConfigError(file_start,
+                      "expected a trace of at least 2 rows; got " + std::to_string(rows));
+  }
+  const SimTime span_ns = trace.times_ns.back();
+  loaded.recorded_span_ns = span_ns;
+  if (span_ns <= 0) {
+    throw ConfigError(file_start, "expected a trace spanning a positive time; all " +
+                                      std::to_string(rows) + " rows are at the same time");
+  }
+  if (spec.target_rate_per_s > 0.0) {
+    const double observed_rate_per_s = static_cast<double>(rows - 1) / to_seconds(span_ns);
+    const double factor = observed_rate_per_s / spec.target_rate_per_s;
+    if (!(static_cast<double>(span_ns) * factor < 9.2e18)) {
+      throw ConfigError(
+          spec.target_rate_where,
+          spec.yaml_path +
+              ".rate: expected a rate that keeps the trace shorter than 292 years; got " +
+              std::to_string(spec.target_rate_per_s) + "/s");
+    }
+    // Scaling each time from the start (not each gap) keeps rounding from accumulating.
+    for (SimTime& t : trace.times_ns) t = std::llround(static_cast<double>(t) * factor);
+  }
+  if (spec.loop) {
+    const SimTime span = trace.times_ns.back();
+    trace.loop_period_ns =
+        span + std::llround(static_cast<double>(span) / static_cast<double>(rows - 1));
+  }
+}
+
+// Each request's service time: its work over the mean work, times the service mean.
+void scale_work(const TraceSpec& spec, const std::vector<double>& work, TraceArrivals& trace) {
+  double sum = 0.0;
+  for (double w : work) sum += w;
+  const double mean = sum / static_cast<double>(work.size());
+  if (!(mean > 0.0) || !std::isfinite(mean)) {
+    throw ConfigError(spec.work_column_where,
+                      spec.yaml_path +
+                          ".work_column: expected a column whose values have a "
+                          "finite mean > 0; got a mean of " +
+                          std::to_string(mean) + " in column \"" + spec.work_column + "\"");
+  }
+  trace.service_s.reserve(work.size());
+  for (double w : work) trace.service_s.push_back(w / mean * spec.service_mean_s);
+}
+
+}  // namespace
+
 LoadedTrace load_trace(const TraceSpec& spec) {
   csv::Reader reader(spec.path, spec.display_name, spec.file_where, "trace");
   const auto time_column = static_cast<std::size_t>(
@@ -154,34 +251,7 @@ LoadedTrace load_trace(const TraceSpec& spec) {
   std::string previous_text;
   while (reader.next()) {
     const std::string& text = reader.cell(time_column);
-    std::int64_t time_ns = 0;
-    try {
-      switch (spec.time_format) {
-        case TraceTimeFormat::kDatetime:
-          time_ns = parse_datetime_ns(text);
-          break;
-        case TraceTimeFormat::kTimestamp:
-          time_ns = parse_decimal_time_ns(text, spec.time_unit_ns);
-          break;
-        case TraceTimeFormat::kGap: {
-          const std::int64_t gap_ns = parse_decimal_time_ns(text, spec.time_unit_ns);
-          if (gap_ns < 0) {
-            throw std::invalid_argument(
-                "expected a gap >= 0 (times must be nondecreasing); got \"" + text + "\"");
-          }
-          if (gap_ns > std::numeric_limits<std::int64_t>::max() - previous_ns) {
-            throw std::invalid_argument("expected a trace shorter than 292 years; got \"" + text +
-                                        "\" after " + std::to_string(reader.rows_read()) + " rows");
-          }
-          // The first row's gap has no previous row to count from: it starts the trace.
-          time_ns = reader.rows_read() == 1 ? 0 : previous_ns + gap_ns;
-          break;
-        }
-      }
-    } catch (const std::invalid_argument& error) {
-      throw ConfigError(reader.location(time_column),
-                        "column \"" + spec.time_column + "\": " + error.what());
-    }
+    const std::int64_t time_ns = row_time_ns(spec, reader, time_column, previous_ns);
     if (reader.rows_read() == 1) {
       first_ns = time_ns;
     } else if (time_ns < previous_ns) {
@@ -201,15 +271,7 @@ LoadedTrace load_trace(const TraceSpec& spec) {
         throw ConfigError(reader.location(column),
                           "column \"" + spec.user_column + "\": expected a user id; got \"\"");
       }
-      // Integer-valued ids compare as numbers ("007" is user 7); anything else as a string.
-      std::string key;
-      try {
-        key = "#" + std::to_string(parse_integer_in(user, std::numeric_limits<std::int64_t>::min(),
-                                                    std::numeric_limits<std::int64_t>::max()));
-      } catch (const std::invalid_argument&) {
-        key = "$" + user;
-      }
-      const auto [it, inserted] = user_ids.try_emplace(std::move(key), user_ids.size());
+      const auto [it, inserted] = user_ids.try_emplace(user_key(user), user_ids.size());
       trace.users.push_back(it->second);
     }
     if (work_column >= 0) {
@@ -223,54 +285,9 @@ LoadedTrace load_trace(const TraceSpec& spec) {
     }
   }
   reader.require_rows();
-
-  const std::size_t rows = trace.times_ns.size();
-  loaded.rows = rows;
-  const SourceLocation file_start{spec.display_name, 0, 0};
-  if (rows < 2) {
-    throw ConfigError(file_start,
-                      "expected a trace of at least 2 rows; got " + std::to_string(rows));
-  }
-  const SimTime span_ns = trace.times_ns.back();
-  loaded.recorded_span_ns = span_ns;
-  if (span_ns <= 0) {
-    throw ConfigError(file_start, "expected a trace spanning a positive time; all " +
-                                      std::to_string(rows) + " rows are at the same time");
-  }
-
-  if (spec.target_rate_per_s > 0.0) {
-    const double observed_rate_per_s = static_cast<double>(rows - 1) / to_seconds(span_ns);
-    const double factor = observed_rate_per_s / spec.target_rate_per_s;
-    if (!(static_cast<double>(span_ns) * factor < 9.2e18)) {
-      throw ConfigError(
-          spec.target_rate_where,
-          spec.yaml_path +
-              ".rate: expected a rate that keeps the trace shorter than 292 years; got " +
-              std::to_string(spec.target_rate_per_s) + "/s");
-    }
-    // Scaling each time from the start (not each gap) keeps rounding from accumulating.
-    for (SimTime& t : trace.times_ns) t = std::llround(static_cast<double>(t) * factor);
-  }
-  if (spec.loop) {
-    const SimTime span = trace.times_ns.back();
-    trace.loop_period_ns =
-        span + std::llround(static_cast<double>(span) / static_cast<double>(rows - 1));
-  }
+  shape_trace(spec, loaded);
   if (user_column >= 0) loaded.user_count = user_ids.size();
-  if (work_column >= 0) {
-    double sum = 0.0;
-    for (double w : work) sum += w;
-    const double mean = sum / static_cast<double>(work.size());
-    if (!(mean > 0.0) || !std::isfinite(mean)) {
-      throw ConfigError(spec.work_column_where,
-                        spec.yaml_path +
-                            ".work_column: expected a column whose values have a "
-                            "finite mean > 0; got a mean of " +
-                            std::to_string(mean) + " in column \"" + spec.work_column + "\"");
-    }
-    trace.service_s.reserve(work.size());
-    for (double w : work) trace.service_s.push_back(w / mean * spec.service_mean_s);
-  }
+  if (work_column >= 0) scale_work(spec, work, trace);
   return loaded;
 }
 

@@ -1,5 +1,3 @@
-#include "sim/scenario/sections.hpp"
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -17,6 +15,7 @@
 #include "sim/scenario/clock.hpp"
 #include "sim/scenario/csv_reader.hpp"
 #include "sim/scenario/fleet.hpp"
+#include "sim/scenario/sections.hpp"
 #include "sim/scenario/trace.hpp"
 #include "sim/scenario/yaml_tree.hpp"
 
@@ -257,6 +256,36 @@ using yaml::MapEntry;
 using yaml::Node;
 using yaml::NodeKind;
 
+namespace {
+
+// arrivals: trace. Returns whether the trace names its users (workload.users is then theirs).
+bool read_trace_arrivals(const Node& node, const std::string& path, const std::string& base_dir,
+                         WorkloadConfig& workload) {
+  for (const char* key : {"rate", "profile"}) {
+    if (node.find(key) != nullptr) {
+      throw ConfigError(key_location(node, key),
+                        child(path, key) +
+                            ": expected no rate or profile with arrivals: trace (use trace.rate "
+                            "to compress the trace to a rate)");
+    }
+  }
+  TraceSpec spec = read_trace_spec(require(node, path, "trace"), child(path, "trace"), base_dir);
+  spec.service_mean_s = Distribution::make(workload.service).mean();
+  LoadedTrace loaded = load_trace(spec);
+  workload.trace = std::move(loaded.arrivals);
+  if (spec.user_column.empty()) return false;
+  if (node.find("users") != nullptr) {
+    throw ConfigError(key_location(node, "users"),
+                      child(path, "users") +
+                          ": expected no users with trace.user_column (the trace has " +
+                          std::to_string(loaded.user_count) + " distinct users)");
+  }
+  workload.users = loaded.user_count;
+  return true;
+}
+
+}  // namespace
+
 WorkloadConfig read_workload(const Node& node, const std::string& path,
                              const std::string& base_dir) {
   expect_map(node, path, "a map of workload keys");
@@ -279,28 +308,7 @@ WorkloadConfig read_workload(const Node& node, const std::string& path,
 
   bool users_from_trace = false;
   if (is_trace) {
-    for (const char* key : {"rate", "profile"}) {
-      if (node.find(key) != nullptr) {
-        throw ConfigError(key_location(node, key),
-                          child(path, key) +
-                              ": expected no rate or profile with arrivals: trace (use trace.rate "
-                              "to compress the trace to a rate)");
-      }
-    }
-    TraceSpec spec = read_trace_spec(require(node, path, "trace"), child(path, "trace"), base_dir);
-    spec.service_mean_s = Distribution::make(workload.service).mean();
-    LoadedTrace loaded = load_trace(spec);
-    workload.trace = std::move(loaded.arrivals);
-    if (!spec.user_column.empty()) {
-      if (node.find("users") != nullptr) {
-        throw ConfigError(key_location(node, "users"),
-                          child(path, "users") +
-                              ": expected no users with trace.user_column (the trace has " +
-                              std::to_string(loaded.user_count) + " distinct users)");
-      }
-      workload.users = loaded.user_count;
-      users_from_trace = true;
-    }
+    users_from_trace = read_trace_arrivals(node, path, base_dir, workload);
   } else {
     if (node.find("trace") != nullptr) {
       throw ConfigError(key_location(node, "trace"),
