@@ -154,177 +154,199 @@ DistributionKind parse_distribution_kind(const std::string& name) {
   throw std::invalid_argument("unknown distribution '" + name + "'; valid: " + valid);
 }
 
+void Distribution::init_uniform(const DistributionConfig& config) {
+  const char* family = distribution_name(config.kind);
+  const double mean = config.mean_s;
+  // 1/sqrt(3) computed another way may land an ulp above the constant: allow 1e-12.
+  if (std::isnan(config.cv) || config.cv > std::numbers::inv_sqrt3 * (1.0 + 1e-12)) {
+    reject(family,
+           "cv must be in [0, 1/sqrt(3) = 0.5773502692] (got " + format_number(config.cv) + ")");
+  }
+  // cv < 0 means "not given": the whole interval [0, 2 mean].
+  double half_width = config.cv < 0.0 ? mean : std::numbers::sqrt3 * config.cv * mean;
+  // At cv ~ 1/sqrt(3) the product may round above the mean: keep the lower end at 0.
+  half_width = std::min(half_width, mean);
+  mean_ = mean;
+  variance_ = half_width * half_width / 3.0;
+  p0_ = mean - half_width;
+  p1_ = 2.0 * half_width;
+}
+
+void Distribution::init_lognormal(const DistributionConfig& config) {
+  const char* family = distribution_name(config.kind);
+  const double mean = config.mean_s;
+  require_shape_cv(family, config.cv);
+  const double cv_sq = config.cv * config.cv;
+  const double sigma_sq = std::log1p(cv_sq);
+  mean_ = mean;
+  variance_ = mean * mean * cv_sq;
+  p0_ = std::log(mean) - 0.5 * sigma_sq;  // mu
+  p1_ = std::sqrt(sigma_sq);              // sigma
+}
+
+void Distribution::init_gamma(const DistributionConfig& config) {
+  const char* family = distribution_name(config.kind);
+  const double mean = config.mean_s;
+  require_shape_cv(family, config.cv);
+  const double cv_sq = config.cv * config.cv;
+  const double shape = 1.0 / cv_sq;
+  mean_ = mean;
+  variance_ = mean * mean * cv_sq;
+  // Marsaglia–Tsang needs shape >= 1; for shape < 1 draw Gamma(shape + 1) and multiply by
+  // U^(1/shape) (their section 6).
+  const bool boost = shape < 1.0;
+  const double core_shape = boost ? shape + 1.0 : shape;
+  p0_ = core_shape - 1.0 / 3.0;      // d
+  p1_ = 1.0 / std::sqrt(9.0 * p0_);  // c
+  p2_ = mean / shape;                // scale
+  p3_ = boost ? 1.0 / shape : 0.0;   // boost exponent; 0 = none
+}
+
+void Distribution::init_bounded_pareto(const DistributionConfig& config) {
+  const char* family = distribution_name(config.kind);
+  const double mean = config.mean_s;
+  const double alpha = config.alpha;
+  if (!std::isfinite(alpha) || alpha <= 0.0) {
+    reject(family, "alpha must be a finite number > 0 (got " + format_number(alpha) + ")");
+  }
+  if (!std::isfinite(config.max_s) || config.max_s < 0.0) {
+    reject(family, "max must be a finite number >= 0, 0 meaning max = 1e6 * min (got " +
+                       format_number(config.max_s) + ")");
+  }
+  double lower_s = 0.0;
+  double upper_s = 0.0;
+  double log_ratio = 0.0;  // ln(L / H)
+  if (config.max_s == 0.0) {
+    log_ratio = -std::log(kParetoDefaultRange);
+    lower_s = mean / pareto_raw_moment_ratio(alpha, 1.0, log_ratio);
+    upper_s = lower_s * kParetoDefaultRange;
+    if (!std::isfinite(upper_s)) {
+      reject(family, "mean " + format_number(mean) + " is too large for max = 1e6 * min");
+    }
+  } else {
+    upper_s = config.max_s;
+    if (mean >= upper_s) {
+      reject(family, "mean must be < max (got mean " + format_number(mean) + ", max " +
+                         format_number(upper_s) + ")");
+    }
+    // mean(L) increases from 0 (L -> 0) to H (L -> H) and L <= mean, so bisect
+    // t = ln(L/H) on [kParetoMinLogRatio, ln(mean/H)].
+    const double target_ratio = mean / upper_s;
+    const auto mean_ratio = [alpha](double t) {
+      return std::exp(t) * pareto_raw_moment_ratio(alpha, 1.0, t);
+    };
+    double t_low = kParetoMinLogRatio;
+    double t_high = std::log(target_ratio);
+    if (mean_ratio(t_low) > target_ratio) {
+      reject(family, "mean " + format_number(mean) + " is too small for max " +
+                         format_number(upper_s) + " and alpha " + format_number(alpha) +
+                         " (min would be below 1e-150 * max)");
+    }
+    // A bracket of width 1e-13 in ln L is a relative error below 1e-12 in L.
+    for (int i = 0; i < 200 && t_high - t_low > 1e-13; ++i) {
+      const double t_mid = 0.5 * (t_low + t_high);
+      if (mean_ratio(t_mid) < target_ratio) {
+        t_low = t_mid;
+      } else {
+        t_high = t_mid;
+      }
+    }
+    log_ratio = 0.5 * (t_low + t_high);
+    lower_s = upper_s * std::exp(log_ratio);
+  }
+  const double first = pareto_raw_moment_ratio(alpha, 1.0, log_ratio);
+  const double second = pareto_raw_moment_ratio(alpha, 2.0, log_ratio);
+  mean_ = mean;
+  variance_ = lower_s * lower_s * (second - first * first);
+  p0_ = lower_s;                         // L
+  p1_ = -std::expm1(alpha * log_ratio);  // 1 - (L/H)^alpha
+  p2_ = -1.0 / alpha;
+  p3_ = upper_s;  // H
+}
+
+void Distribution::init_erlang(const DistributionConfig& config) {
+  const char* family = distribution_name(config.kind);
+  const double mean = config.mean_s;
+  if (config.erlang_k < 1) {
+    reject(family, "k must be an integer >= 1 (got " + std::to_string(config.erlang_k) + ")");
+  }
+  const double stages = static_cast<double>(config.erlang_k);
+  mean_ = mean;
+  variance_ = mean * mean / stages;
+  k_ = config.erlang_k;
+  p0_ = mean / stages;  // mean of one stage
+}
+
+void Distribution::init_empirical(const DistributionConfig& config) {
+  const char* family = distribution_name(config.kind);
+  if (!std::isfinite(config.mean_s) || config.mean_s < 0.0) {
+    reject(family, "mean must be a finite number >= 0, 0 meaning keep the samples (got " +
+                       format_number(config.mean_s) + ")");
+  }
+  if (config.samples_s.empty()) reject(family, "samples must hold at least one value");
+  double sum = 0.0;
+  for (std::size_t i = 0; i < config.samples_s.size(); ++i) {
+    const double x = config.samples_s[i];
+    if (!std::isfinite(x) || x < 0.0) {
+      reject(family, "samples must be finite numbers >= 0 (sample " + std::to_string(i + 1) +
+                         " is " + format_number(x) + ")");
+    }
+    sum += x;
+  }
+  if (sum == 0.0) reject(family, "samples must not all be 0");
+  if (!std::isfinite(sum)) reject(family, "samples are too large: their sum overflows");
+  const double count = static_cast<double>(config.samples_s.size());
+  samples_ = config.samples_s;
+  if (config.mean_s > 0.0) {
+    const double factor = config.mean_s / (sum / count);
+    for (double& x : samples_) x *= factor;
+  }
+  // Population moments of the values actually resampled, two passes for accuracy.
+  double scaled_sum = 0.0;
+  for (const double x : samples_) scaled_sum += x;
+  const double scaled_mean = scaled_sum / count;
+  double squares = 0.0;
+  for (const double x : samples_) squares += (x - scaled_mean) * (x - scaled_mean);
+  mean_ = scaled_mean;
+  variance_ = squares / count;
+}
+
 Distribution Distribution::make(const DistributionConfig& config) {
   Distribution d;
   d.kind_ = config.kind;
-  const char* family = distribution_name(config.kind);
-  if (config.kind != DistributionKind::kEmpirical) require_positive_mean(family, config.mean_s);
+  if (config.kind != DistributionKind::kEmpirical) {
+    require_positive_mean(distribution_name(config.kind), config.mean_s);
+  }
   const double mean = config.mean_s;
-
   switch (config.kind) {
     case DistributionKind::kExponential:
       d.mean_ = mean;
       d.variance_ = mean * mean;
       d.p0_ = mean;
       break;
-
     case DistributionKind::kDeterministic:
       d.mean_ = mean;
       d.variance_ = 0.0;
       d.p0_ = mean;
       break;
-
-    case DistributionKind::kUniform: {
-      // 1/sqrt(3) computed another way may land an ulp above the constant: allow 1e-12.
-      if (std::isnan(config.cv) || config.cv > std::numbers::inv_sqrt3 * (1.0 + 1e-12)) {
-        reject(family, "cv must be in [0, 1/sqrt(3) = 0.5773502692] (got " +
-                           format_number(config.cv) + ")");
-      }
-      // cv < 0 means "not given": the whole interval [0, 2 mean].
-      double half_width = config.cv < 0.0 ? mean : std::numbers::sqrt3 * config.cv * mean;
-      // At cv ~ 1/sqrt(3) the product may round above the mean: keep the lower end at 0.
-      half_width = std::min(half_width, mean);
-      d.mean_ = mean;
-      d.variance_ = half_width * half_width / 3.0;
-      d.p0_ = mean - half_width;
-      d.p1_ = 2.0 * half_width;
+    case DistributionKind::kUniform:
+      d.init_uniform(config);
       break;
-    }
-
-    case DistributionKind::kLognormal: {
-      require_shape_cv(family, config.cv);
-      const double cv_sq = config.cv * config.cv;
-      const double sigma_sq = std::log1p(cv_sq);
-      d.mean_ = mean;
-      d.variance_ = mean * mean * cv_sq;
-      d.p0_ = std::log(mean) - 0.5 * sigma_sq;  // mu
-      d.p1_ = std::sqrt(sigma_sq);              // sigma
+    case DistributionKind::kLognormal:
+      d.init_lognormal(config);
       break;
-    }
-
-    case DistributionKind::kGamma: {
-      require_shape_cv(family, config.cv);
-      const double cv_sq = config.cv * config.cv;
-      const double shape = 1.0 / cv_sq;
-      d.mean_ = mean;
-      d.variance_ = mean * mean * cv_sq;
-      // Marsaglia–Tsang needs shape >= 1; for shape < 1 draw Gamma(shape + 1) and multiply by
-      // U^(1/shape) (their section 6).
-      const bool boost = shape < 1.0;
-      const double core_shape = boost ? shape + 1.0 : shape;
-      d.p0_ = core_shape - 1.0 / 3.0;        // d
-      d.p1_ = 1.0 / std::sqrt(9.0 * d.p0_);  // c
-      d.p2_ = mean / shape;                  // scale
-      d.p3_ = boost ? 1.0 / shape : 0.0;     // boost exponent; 0 = none
+    case DistributionKind::kGamma:
+      d.init_gamma(config);
       break;
-    }
-
-    case DistributionKind::kBoundedPareto: {
-      const double alpha = config.alpha;
-      if (!std::isfinite(alpha) || alpha <= 0.0) {
-        reject(family, "alpha must be a finite number > 0 (got " + format_number(alpha) + ")");
-      }
-      if (!std::isfinite(config.max_s) || config.max_s < 0.0) {
-        reject(family, "max must be a finite number >= 0, 0 meaning max = 1e6 * min (got " +
-                           format_number(config.max_s) + ")");
-      }
-      double lower_s = 0.0;
-      double upper_s = 0.0;
-      double log_ratio = 0.0;  // ln(L / H)
-      if (config.max_s == 0.0) {
-        log_ratio = -std::log(kParetoDefaultRange);
-        lower_s = mean / pareto_raw_moment_ratio(alpha, 1.0, log_ratio);
-        upper_s = lower_s * kParetoDefaultRange;
-        if (!std::isfinite(upper_s)) {
-          reject(family, "mean " + format_number(mean) + " is too large for max = 1e6 * min");
-        }
-      } else {
-        upper_s = config.max_s;
-        if (mean >= upper_s) {
-          reject(family, "mean must be < max (got mean " + format_number(mean) + ", max " +
-                             format_number(upper_s) + ")");
-        }
-        // mean(L) increases from 0 (L -> 0) to H (L -> H) and L <= mean, so bisect
-        // t = ln(L/H) on [kParetoMinLogRatio, ln(mean/H)].
-        const double target_ratio = mean / upper_s;
-        const auto mean_ratio = [alpha](double t) {
-          return std::exp(t) * pareto_raw_moment_ratio(alpha, 1.0, t);
-        };
-        double t_low = kParetoMinLogRatio;
-        double t_high = std::log(target_ratio);
-        if (mean_ratio(t_low) > target_ratio) {
-          reject(family, "mean " + format_number(mean) + " is too small for max " +
-                             format_number(upper_s) + " and alpha " + format_number(alpha) +
-                             " (min would be below 1e-150 * max)");
-        }
-        // A bracket of width 1e-13 in ln L is a relative error below 1e-12 in L.
-        for (int i = 0; i < 200 && t_high - t_low > 1e-13; ++i) {
-          const double t_mid = 0.5 * (t_low + t_high);
-          if (mean_ratio(t_mid) < target_ratio) {
-            t_low = t_mid;
-          } else {
-            t_high = t_mid;
-          }
-        }
-        log_ratio = 0.5 * (t_low + t_high);
-        lower_s = upper_s * std::exp(log_ratio);
-      }
-      const double first = pareto_raw_moment_ratio(alpha, 1.0, log_ratio);
-      const double second = pareto_raw_moment_ratio(alpha, 2.0, log_ratio);
-      d.mean_ = mean;
-      d.variance_ = lower_s * lower_s * (second - first * first);
-      d.p0_ = lower_s;                         // L
-      d.p1_ = -std::expm1(alpha * log_ratio);  // 1 - (L/H)^alpha
-      d.p2_ = -1.0 / alpha;
-      d.p3_ = upper_s;  // H
+    case DistributionKind::kBoundedPareto:
+      d.init_bounded_pareto(config);
       break;
-    }
-
-    case DistributionKind::kErlang: {
-      if (config.erlang_k < 1) {
-        reject(family, "k must be an integer >= 1 (got " + std::to_string(config.erlang_k) + ")");
-      }
-      const double stages = static_cast<double>(config.erlang_k);
-      d.mean_ = mean;
-      d.variance_ = mean * mean / stages;
-      d.k_ = config.erlang_k;
-      d.p0_ = mean / stages;  // mean of one stage
+    case DistributionKind::kErlang:
+      d.init_erlang(config);
       break;
-    }
-
-    case DistributionKind::kEmpirical: {
-      if (!std::isfinite(config.mean_s) || config.mean_s < 0.0) {
-        reject(family, "mean must be a finite number >= 0, 0 meaning keep the samples (got " +
-                           format_number(config.mean_s) + ")");
-      }
-      if (config.samples_s.empty()) reject(family, "samples must hold at least one value");
-      double sum = 0.0;
-      for (std::size_t i = 0; i < config.samples_s.size(); ++i) {
-        const double x = config.samples_s[i];
-        if (!std::isfinite(x) || x < 0.0) {
-          reject(family, "samples must be finite numbers >= 0 (sample " + std::to_string(i + 1) +
-                             " is " + format_number(x) + ")");
-        }
-        sum += x;
-      }
-      if (sum == 0.0) reject(family, "samples must not all be 0");
-      if (!std::isfinite(sum)) reject(family, "samples are too large: their sum overflows");
-      const double count = static_cast<double>(config.samples_s.size());
-      d.samples_ = config.samples_s;
-      if (config.mean_s > 0.0) {
-        const double factor = config.mean_s / (sum / count);
-        for (double& x : d.samples_) x *= factor;
-      }
-      // Population moments of the values actually resampled, two passes for accuracy.
-      double scaled_sum = 0.0;
-      for (const double x : d.samples_) scaled_sum += x;
-      const double scaled_mean = scaled_sum / count;
-      double squares = 0.0;
-      for (const double x : d.samples_) squares += (x - scaled_mean) * (x - scaled_mean);
-      d.mean_ = scaled_mean;
-      d.variance_ = squares / count;
+    case DistributionKind::kEmpirical:
+      d.init_empirical(config);
       break;
-    }
   }
   return d;
 }

@@ -65,6 +65,14 @@ class Distribution {
   [[nodiscard]] double scv() const { return variance_ / (mean_ * mean_); }
 
  private:
+  // Parameters of each family that needs more than its mean (make() checks the mean first).
+  void init_uniform(const DistributionConfig& config);
+  void init_lognormal(const DistributionConfig& config);
+  void init_gamma(const DistributionConfig& config);
+  void init_bounded_pareto(const DistributionConfig& config);
+  void init_erlang(const DistributionConfig& config);
+  void init_empirical(const DistributionConfig& config);
+
   DistributionKind kind_ = DistributionKind::kExponential;
   double mean_ = 0.0;
   double variance_ = 0.0;
