@@ -18,39 +18,31 @@ int command_run(const std::vector<std::string>& args) {
       "replication number: changes every random stream while keeping the seed")(
       "quiet,q", "print nothing but errors");
   add_scenario_options(options);
-  po::positional_options_description positional;
-  positional.add("scenario", 1);
-
-  std::optional<po::variables_map> vm;
-  try {
-    vm = parse_args(args, options, positional, "lbsim run SCENARIO [options]");
-  } catch (const po::error& e) {
-    return usage_error("run", e.what());
-  }
-  if (!vm) return kExitOk;
+  auto parsed = parse_command("run", args, options, "lbsim run SCENARIO [options]", false);
+  if (const int* status = std::get_if<int>(&parsed)) return *status;
+  const CommandLine& line = std::get<CommandLine>(parsed);
 
   return with_input_errors("run", [&]() -> int {
-    Scenario scenario = load_for_command(*vm);
-    scenario.config.replication = (*vm)["replication"].as<std::uint64_t>();
-    const std::string out_dir =
-        vm->count("out") != 0
-            ? (*vm)["out"].as<std::string>()
-            : "runs/" + scenario.config.name + "-seed" + std::to_string(scenario.config.seed) +
-                  (scenario.config.replication > 0
-                       ? "-rep" + std::to_string(scenario.config.replication)
-                       : std::string());
-    const bool quiet = vm->count("quiet") != 0;
-    RunDirectory run_dir(out_dir, vm->count("force") != 0);
+    Scenario scenario = load_for_command(line);
+    scenario.config.replication = line.vm["replication"].as<std::uint64_t>();
+    const std::string out_dir = line.out_dir(
+        "runs/" + scenario.config.name + "-seed" + std::to_string(scenario.config.seed) +
+        (scenario.config.replication > 0 ? "-rep" + std::to_string(scenario.config.replication)
+                                         : std::string()));
+    const bool quiet = line.quiet;
+    RunDirectory run_dir(out_dir, line.has("force"));
 
     std::ofstream servers_csv(run_dir.file("servers.csv"));
     if (!servers_csv) throw OutputError("cannot write " + run_dir.file("servers.csv").string());
-    RunResult result = run_simulation(scenario.config, &servers_csv, !quiet);
+    const study::RunResult result =
+        study::run_simulation(scenario.config, &servers_csv, engine_progress(!quiet));
     servers_csv.flush();
     if (!servers_csv) throw OutputError("error writing servers.csv");
     servers_csv.close();
 
-    const auto summary = make_summary(scenario.config, *result.recorder, result.stats);
-    write_file(run_dir.file("summary.json"), [&](std::ostream& o) { write_json(o, summary); });
+    const RunSummary summary = summarize(scenario.config, *result.recorder, result.stats);
+    write_file(run_dir.file("summary.json"),
+               [&](std::ostream& o) { write_json(o, summary_json(summary)); });
     write_file(run_dir.file("timeseries.csv"),
                [&](std::ostream& o) { write_timeseries_csv(o, *result.recorder); });
     write_file(run_dir.file("events.csv"),

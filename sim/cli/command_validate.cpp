@@ -11,22 +11,16 @@ int command_validate(const std::vector<std::string>& args) {
   options.add_options()("scenario", po::value<std::string>()->required(), "scenario YAML file")(
       "quiet,q", "print nothing when the scenario is valid");
   add_scenario_options(options);
-  po::positional_options_description positional;
-  positional.add("scenario", 1);
-
-  std::optional<po::variables_map> vm;
-  try {
-    vm = parse_args(args, options, positional, "lbsim validate SCENARIO [options]");
-  } catch (const po::error& e) {
-    return usage_error("validate", e.what());
-  }
-  if (!vm) return kExitOk;
+  auto parsed =
+      parse_command("validate", args, options, "lbsim validate SCENARIO [options]", false);
+  if (const int* status = std::get_if<int>(&parsed)) return *status;
+  const CommandLine& line = std::get<CommandLine>(parsed);
 
   try {
-    const Scenario scenario = load_for_command(*vm);
+    const Scenario scenario = load_for_command(line);
     // Building the model checks what only the model knows (strategy construction, fleet).
     const Simulation simulation(scenario.config);
-    if (vm->count("quiet") == 0) {
+    if (!line.quiet) {
       const SimulationConfig& c = scenario.config;
       std::cout << scenario.path << ": valid\n"
                 << "  scenario " << c.name << ", seed " << c.seed << ", duration "
@@ -50,7 +44,7 @@ int command_validate(const std::vector<std::string>& args) {
     std::cerr << e.what() << '\n';
     return kExitBadInput;
   } catch (const std::invalid_argument& e) {
-    std::cerr << vm->at("scenario").as<std::string>() << ": " << e.what() << '\n';
+    std::cerr << line.scenario_path() << ": " << e.what() << '\n';
     return kExitBadInput;
   }
 }

@@ -1,63 +1,27 @@
 #pragma once
-// Pieces shared by the subcommands: option parsing conventions, loading with clean errors,
-// running one simulation into a Recorder, progress display, printing a summary.
-#include <boost/program_options.hpp>
+// Pieces shared by the subcommands' output: progress display, the summary printed after a run,
+// writing files, reporting bad input, the HTML report.
 #include <filesystem>
 #include <functional>
-#include <memory>
-#include <nlohmann/json.hpp>
-#include <optional>
 #include <ostream>
 #include <string>
-#include <vector>
 
-#include "sim/metrics/recorder.hpp"
-#include "sim/model/simulation.hpp"
-#include "sim/scenario/scenario.hpp"
+#include "sim/cli/options.hpp"
+#include "sim/metrics/run_summary.hpp"
+#include "sim/study/run.hpp"
 
 namespace lbsim::cli {
 
-namespace po = boost::program_options;
+// The one-line progress display of a single run on stderr ("sim 00:01:00 / 00:10:00 ..."), or
+// nothing when `show` is false or stderr is not a terminal.
+[[nodiscard]] study::ProgressFn engine_progress(bool show);
 
-// Parses `args` against `options` (+ positionals). Returns nullopt after printing --help (exit 0)
-// and throws po::error on bad usage.
-[[nodiscard]] std::optional<po::variables_map> parse_args(
-    const std::vector<std::string>& args, const po::options_description& options,
-    const po::positional_options_description& positional, const std::string& usage_line);
-
-// Loads the scenario, applying --set overrides and --seed. Throws ConfigError.
-[[nodiscard]] Scenario load_for_command(const po::variables_map& vm);
-
-// The common scenario options: --set, --seed.
-void add_scenario_options(po::options_description& options);
-
-// -r/--replications (>= 2; `what` says what is replicated) and -j/--threads.
-void add_replication_options(po::options_description& options, std::uint64_t default_replications,
-                             const std::string& what);
-// -o/--out (`what`: the directory and its default), -f/--force, -q/--quiet.
-void add_output_options(po::options_description& options, const std::string& what);
-
-struct Replication {
-  std::uint64_t replications = 2;
-  unsigned threads = 1;
-};
-// Reads -r and -j; throws po::error (a usage error) when out of range. Two replications are the
-// fewest that give an interval; the upper bound only guards against a typo (or "-1", which Boost
-// reads as 2^64 - 1) sizing the result tables.
-[[nodiscard]] Replication read_replication_options(const po::variables_map& vm);
-
-struct RunResult {
-  std::unique_ptr<Recorder> recorder;
-  RunStats stats;
-};
-
-// Runs one simulation to completion. `servers_csv` may be null. `show_progress` draws the
-// one-line progress display on stderr (only when stderr is a terminal).
-[[nodiscard]] RunResult run_simulation(const SimulationConfig& config, std::ostream* servers_csv,
-                                       bool show_progress);
+// "<label>: i / count runs done" on stderr, or nothing when `show` is false or stderr is not a
+// terminal.
+[[nodiscard]] study::RunsDone runs_progress(const std::string& label, bool show);
 
 // The human-readable summary printed after a run.
-void print_summary(std::ostream& out, const nlohmann::ordered_json& summary);
+void print_summary(std::ostream& out, const RunSummary& summary);
 
 // Writes `path` with `write`; throws OutputError if it cannot be opened or written.
 void write_file(const std::filesystem::path& path, const std::function<void(std::ostream&)>& write);
@@ -73,7 +37,8 @@ void write_file(const std::filesystem::path& path, const std::function<void(std:
 // directory it can report on); throws OutputError when Python cannot be started.
 [[nodiscard]] int write_report(const std::filesystem::path& run_dir, bool quiet);
 
-// "bad usage" message + exit status 2.
-int usage_error(const std::string& command, const std::string& message);
+// Writes the report into a run directory before it is committed (a failed report leaves nothing
+// behind); unless --no-report. Throws OutputError when the report fails.
+void write_report_unless_disabled(const CommandLine& line, const std::filesystem::path& run_dir);
 
 }  // namespace lbsim::cli

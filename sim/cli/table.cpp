@@ -1,14 +1,8 @@
 #include "sim/cli/table.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
-#include <exception>
-#include <mutex>
-#include <thread>
 
 #include "sim/metrics/csv_format.hpp"
 
@@ -18,69 +12,9 @@ namespace {
 constexpr std::size_t kTableWidth = 100;
 }  // namespace
 
-unsigned default_threads() {
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
-std::vector<std::vector<double>> run_parallel(
-    std::size_t count, unsigned threads, const std::function<std::vector<double>(std::size_t)>& job,
-    const std::string& label, bool show_progress) {
-  std::vector<std::vector<double>> results(count);
-  std::atomic<std::size_t> next{0};
-  std::atomic<std::size_t> finished{0};
-  std::mutex mutex;  // guards failure and the progress line
-  std::exception_ptr failure;
-  const bool draw = show_progress && ::isatty(STDERR_FILENO) != 0;
-
-  const auto worker = [&] {
-    for (std::size_t index = next++; index < count; index = next++) {
-      try {
-        results[index] = job(index);
-      } catch (...) {
-        const std::lock_guard lock(mutex);
-        if (!failure) failure = std::current_exception();
-        next = count;  // the other workers stop after their current run
-        return;
-      }
-      const std::size_t done = ++finished;
-      if (draw) {
-        const std::lock_guard lock(mutex);
-        std::fprintf(stderr, "\r  %s: %zu / %zu runs done", label.c_str(), done, count);
-        if (done == count) std::fputs("\n", stderr);
-        std::fflush(stderr);
-      }
-    }
-  };
-  {
-    std::vector<std::jthread> pool;
-    const auto workers = static_cast<std::size_t>(std::max(1u, threads));
-    for (std::size_t i = 0; i < std::min(workers, count); ++i) pool.emplace_back(worker);
-  }  // joins
-  if (failure) std::rethrow_exception(failure);
-  return results;
-}
-
-std::vector<analytic::PairedComparison> compare_columns(
-    const std::vector<std::vector<double>>& rows, std::size_t variants, std::size_t replications,
-    std::size_t metrics, double confidence) {
-  std::vector<analytic::PairedComparison> comparisons;
-  for (std::size_t m = 0; m < metrics; ++m) {
-    Eigen::MatrixXd samples(static_cast<Eigen::Index>(replications),
-                            static_cast<Eigen::Index>(variants));
-    for (std::size_t v = 0; v < variants; ++v) {
-      for (std::size_t r = 0; r < replications; ++r) {
-        samples(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(v)) =
-            rows[v * replications + r][m];
-      }
-    }
-    comparisons.push_back(analytic::paired_comparison(samples, confidence));
-  }
-  return comparisons;
-}
-
 void write_comparison_csv(std::ostream& out, const std::string& label,
                           const std::vector<std::string>& names,
-                          const std::vector<std::string>& metrics, std::size_t replications,
+                          const std::vector<MetricId>& metrics, std::size_t replications,
                           const std::vector<analytic::PairedComparison>& comparisons) {
   out << label
       << ",metric,mean,ci_low,ci_high,half_width,diff_mean,diff_low,diff_high,replications\n";
@@ -88,11 +22,11 @@ void write_comparison_csv(std::ostream& out, const std::string& label,
     for (std::size_t m = 0; m < metrics.size(); ++m) {
       const analytic::Interval& value = comparisons[m].variants[v];
       const analytic::Interval& difference = comparisons[m].differences[v];
-      out << csv_field(names[v]) << ',' << metrics[m] << ',' << format_number(value.mean) << ','
-          << format_number(value.low) << ',' << format_number(value.high) << ','
-          << format_number(value.half_width) << ',' << format_number(difference.mean) << ','
-          << format_number(difference.low) << ',' << format_number(difference.high) << ','
-          << replications << '\n';
+      out << csv_field(names[v]) << ',' << metric_info(metrics[m]).name << ','
+          << format_number(value.mean) << ',' << format_number(value.low) << ','
+          << format_number(value.high) << ',' << format_number(value.half_width) << ','
+          << format_number(difference.mean) << ',' << format_number(difference.low) << ','
+          << format_number(difference.high) << ',' << replications << '\n';
     }
   }
 }

@@ -1,5 +1,6 @@
 #pragma once
-// The run directory (DESIGN.md "Outputs"): summary.json, timeseries.csv, servers.csv, events.csv.
+// The run directory (DESIGN.md "Outputs"): timeseries.csv, servers.csv, events.csv (summary.json
+// is summary_json, sim/metrics/run_summary.hpp).
 // Written atomically: everything goes into a temporary sibling directory that is renamed into
 // place only when complete, so a failed run leaves nothing half-written.
 #include <filesystem>
@@ -12,10 +13,6 @@
 #include "sim/model/simulation.hpp"
 
 namespace lbsim {
-
-// The summary.json document.
-[[nodiscard]] nlohmann::ordered_json make_summary(const SimulationConfig& config,
-                                                  const Recorder& recorder, const RunStats& stats);
 
 void write_timeseries_csv(std::ostream& out, const Recorder& recorder);
 void write_events_csv(std::ostream& out, const Recorder& recorder);
