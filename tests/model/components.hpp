@@ -43,6 +43,7 @@ class RecordingObserver final : public Observer {
   std::vector<std::pair<std::uint32_t, DownCause>> downs;
   std::vector<SimTime> retries;
   std::vector<SimTime> boundaries;
+  std::vector<std::pair<SimTime, bool>> services;  // (end, client still waiting)
 
   void on_dispatch(SimTime now, std::uint32_t server) override {
     dispatches.emplace_back(now, server);
@@ -68,6 +69,9 @@ class RecordingObserver final : public Observer {
     alerts.push_back({now, std::string(name), firing});
   }
   void on_window_boundary(SimTime now) override { boundaries.push_back(now); }
+  void on_service_done(SimTime now, std::uint32_t /*server*/, bool client_waiting) override {
+    services.emplace_back(now, client_waiting);
+  }
   void on_log(SimTime now, std::string_view kind, std::string_view subject,
               std::string_view detail) override {
     logs.push_back({now, std::string(kind), std::string(subject), std::string(detail)});
@@ -84,7 +88,8 @@ class RecordingObserver final : public Observer {
 };
 
 // `servers` servers in one group "s" (1 worker, unlimited queue) under `strategy`; no traffic
-// unless the test sets a rate. Deterministic 10 ms service, so service times are exact.
+// unless the test sets a rate (deterministic_arrivals). Deterministic 10 ms service, so service
+// times are exact.
 inline SimulationConfig component_config(int servers, const std::string& strategy = "round_robin") {
   SimulationConfig c;
   c.name = "components";
@@ -102,6 +107,12 @@ inline SimulationConfig component_config(int servers, const std::string& strateg
   group.count = servers;
   c.servers.push_back(group);
   return c;
+}
+
+// Arrivals every 1/rate_per_s exactly, the first at 1/rate_per_s.
+inline void deterministic_arrivals(SimulationConfig& config, double rate_per_s) {
+  config.workload.arrivals = ArrivalProcess::kDeterministic;
+  config.workload.rate_per_s = rate_per_s;
 }
 
 // A Model over its own copy of the configuration (which must outlive it), with a recording
