@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "sim/model/strategies/join_idle_queue.hpp"
+#include "sim/model/strategies/random.hpp"
 #include "tests/model/strategies/fixture.hpp"
 
 namespace lbsim::test {
@@ -83,11 +84,23 @@ struct Driver {
 
   Driver(const Variant& v, Fleet start, std::uint64_t seed = kSeed)
       : fleet(std::move(start)),
-        strategy(make_strategy(v.info->name, fleet.size(), v.options, kUsers, 0, seed)),
+        strategy(build(v, fleet.size(), seed)),
         rng(seed, 0, StreamPurpose::kBalancer, 0) {
     strategy->on_fleet_change(fleet.view());
   }
 
+  // Built from the variant's StrategyInfo (not looked up by name, so the broken strategies
+  // below can be driven too): every declared default, then the variant's options.
+  static std::unique_ptr<Strategy> build(const Variant& v, std::size_t servers,
+                                         std::uint64_t seed) {
+    StrategyOptions options;
+    for (const OptionSpec& spec : v.info->options) options[spec.name] = spec.default_value;
+    for (const auto& [key, value] : v.options) options[key] = value;
+    const std::vector<std::string> names = names_for(servers);
+    const StrategyContext context{options, static_cast<std::uint32_t>(servers), 0, seed, kUsers,
+                                  names};
+    return v.info->make(context);
+  }
   // One pick for the next user, 1 ms after the previous one; not dispatched.
   std::uint32_t pick() {
     now += 1'000'000;
@@ -129,11 +142,13 @@ struct Driver {
   // servers picked.
   std::vector<std::uint32_t> run(int picks, std::size_t concurrency) {
     std::vector<std::uint32_t> servers;
-    for (int i = 0; i < picks; ++i) {
-      servers.push_back(dispatch());
-      if (in_flight.size() >= concurrency) complete_oldest();
-    }
+    for (int i = 0; i < picks; ++i) servers.push_back(step(concurrency));
     return servers;
+  }
+  std::uint32_t step(std::size_t concurrency) {
+    const std::uint32_t server = dispatch();
+    if (in_flight.size() >= concurrency) complete_oldest();
+    return server;
   }
   void set_available(std::uint32_t server, bool available) {
     fleet.available[server] = available ? 1 : 0;
@@ -152,15 +167,15 @@ std::vector<int> counts(const std::vector<std::uint32_t>& picks, std::size_t ser
 void check_in_rotation_only(const Variant& v) {
   INFO("property: picks only available servers");
   Fleet fleet(6);
-  fleet.available[1] = 0;
+  fleet.available[0] = 0;  // the first server: the natural default of a careless pick
   fleet.available[4] = 0;
   Driver d(v, fleet);
   d.user_cycle = 500;
   const std::vector<int> count = counts(d.run(3000, 3), 6);
   // dispatch() REQUIREs each pick to be shown available; every pick found a server.
-  CHECK(count[1] == 0);
+  CHECK(count[0] == 0);
   CHECK(count[4] == 0);
-  CHECK(count[0] + count[2] + count[3] + count[5] == 3000);
+  CHECK(count[1] + count[2] + count[3] + count[5] == 3000);
 }
 
 void check_max_connections(const Variant& v) {
@@ -302,8 +317,12 @@ void check_determinism(const Variant& v) {
   Driver a(v, fleet);
   Driver b(v, fleet);
   a.user_cycle = b.user_cycle = 1000;
-  const std::vector<std::uint32_t> picks_a = a.run(10000, 3);
-  const std::vector<std::uint32_t> picks_b = b.run(10000, 3);
+  // In lockstep, so that state shared between instances (a global) shows as a difference.
+  std::vector<std::uint32_t> picks_a, picks_b;
+  for (int i = 0; i < 10000; ++i) {
+    picks_a.push_back(a.step(3));
+    picks_b.push_back(b.step(3));
+  }
   CHECK(picks_a == picks_b);
   CHECK(std::count(picks_a.begin(), picks_a.end(), kNoServer) == 0);
 }
@@ -324,6 +343,64 @@ TEST_CASE("conformance: every registered strategy keeps the Strategy contract") 
     check_membership(v);
     check_determinism(v);
   }
+}
+
+// ---- The checks have teeth: deliberately broken strategies fail them -------------------------
+// Each test below runs one check on a strategy with one defect and is marked should_fail: it
+// passes only if the check catches the defect.
+
+namespace {
+
+// Always server 0, available or not.
+class AlwaysFirst final : public Strategy {
+ public:
+  std::uint32_t pick(const BackendView&, const PickRequest&, Rng&) override { return 0; }
+};
+
+// Uniform among the available from a counter shared by every instance: reproducible on its
+// own, but two "identical" instances make different picks.
+class SharedState final : public Strategy {
+ public:
+  std::uint32_t pick(const BackendView& view, const PickRequest&, Rng&) override {
+    if (view.available_count == 0) return kNoServer;
+    static std::uint64_t shared = 0;
+    return nth_available(view, (shared++ * 7919U) % view.available_count);
+  }
+};
+
+template <class S>
+std::unique_ptr<Strategy> make_broken(const StrategyContext&) {
+  return std::make_unique<S>();
+}
+std::unique_ptr<Strategy> make_random(const StrategyContext& context) {
+  return std::make_unique<RandomStrategy>(context.server_count);
+}
+
+Variant broken(StrategyInfo& info, const std::string& name,
+               std::unique_ptr<Strategy> (*make)(const StrategyContext&), bool weighted) {
+  info.name = name;
+  info.make = make;
+  info.weighted = weighted;
+  return {name, &info, {}};
+}
+
+}  // namespace
+
+TEST_CASE("conformance catches a strategy that picks unavailable servers" *
+          doctest::should_fail()) {
+  StrategyInfo info;
+  check_in_rotation_only(broken(info, "always_first", make_broken<AlwaysFirst>, false));
+}
+
+TEST_CASE("conformance catches a weighted strategy that ignores weights" * doctest::should_fail()) {
+  StrategyInfo info;  // uniform random, but declared weighted
+  check_weights(broken(info, "random_declared_weighted", make_random, true));
+}
+
+TEST_CASE("conformance catches a strategy whose picks depend on more than its seeds" *
+          doctest::should_fail()) {
+  StrategyInfo info;
+  check_determinism(broken(info, "shared_state", make_broken<SharedState>, false));
 }
 
 }  // namespace lbsim::test
