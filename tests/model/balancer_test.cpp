@@ -2,10 +2,12 @@
 // connections with the balancer-side queue, L4 connections, groups joining, slow start.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <map>
 #include <set>
 
 #include "sim/analytic/queueing.hpp"
+#include "tests/model/components.hpp"
 #include "tests/model/harness.hpp"
 
 namespace lbsim::test {
@@ -273,6 +275,95 @@ TEST_CASE("weights change at run time: weighted strategies follow from the chang
     }
     CHECK(simulation.effective_weights()[0] == 3.0);
   }
+}
+
+}  // namespace lbsim::test
+
+// ---- Balancer through its own API (components.hpp): exact answers on a Model built in code -----
+
+namespace lbsim::test {
+namespace {
+
+constexpr SimTime kMs = kMillisecond;
+
+// Servers dispatched to in [from, to).
+std::map<std::uint32_t, int> dispatched(const RecordingObserver& observer, SimTime from,
+                                        SimTime to) {
+  std::map<std::uint32_t, int> count;
+  for (const auto& [at, server] : observer.dispatches) {
+    if (at >= from && at < to) ++count[server];
+  }
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("Balancer: settled fleet changes decide what is picked; panic routes to all members") {
+  // Round robin over 4 servers, an arrival every 10 ms (100 per second), 1 ms of service.
+  SimulationConfig config = component_config(4);
+  deterministic_arrivals(config, 100.0);
+  config.workload.service.mean_s = 0.001;
+  config.balancer.panic_threshold = 0.5;
+  ModelRig rig(config);
+  Model& m = *rig;
+  m.traffic.schedule_next();
+  m.fleet.set_flag(0, 1, kFailedCheck, true);  // marked, settled before the first arrival
+  m.settle(0);
+  rig.run_until(1 * kSecond + 1);
+  // 100 arrivals over the other three, in turn: 34, 33, 33 (which one gets 34 depends on the
+  // random start).
+  auto count = dispatched(rig.observer, 0, kSecond + 1);
+  CHECK(count.count(1) == 0);
+  CHECK(count[0] + count[2] + count[3] == 100);
+  for (const std::uint32_t s : {0U, 2U, 3U}) CHECK((count[s] == 33 || count[s] == 34));
+  // Two more fail their checks: 1 of 4 healthy, below half -> panic: every member is routable
+  // again, the failing ones too, but a drained server stays out (drained is not health).
+  m.fleet.set_flag(kSecond + 1, 2, kFailedCheck, true);
+  m.fleet.set_flag(kSecond + 1, 3, kFailedCheck, true);
+  m.set_drained(kSecond + 1, 0, true);
+  m.health.update_panic(kSecond + 1);
+  REQUIRE(m.health.panic());
+  m.settle(kSecond + 1);
+  rig.run_until(2 * kSecond + 1);
+  count = dispatched(rig.observer, kSecond + 1, 2 * kSecond + 1);
+  CHECK(count.count(0) == 0);
+  CHECK(count[1] + count[2] + count[3] == 100);
+  for (const std::uint32_t s : {1U, 2U, 3U}) CHECK((count[s] == 33 || count[s] == 34));
+}
+
+TEST_CASE("Balancer: at max_connections requests wait in its queue and go FIFO as slots free") {
+  // One server, 1 connection per instance, 10 ms of service, arrivals every 1 ms: the first
+  // goes at once, the next ones wait at the balancer and each leaves when the slot frees.
+  SimulationConfig config = component_config(1);
+  deterministic_arrivals(config, 1000.0);
+  config.servers[0].max_connections = 1;
+  ModelRig rig(config);
+  Model& m = *rig;
+  m.traffic.schedule_next();
+  rig.run_until(3 * kMs + 1);
+  CHECK(m.balancer.queued(0) == 2);  // 2 ms and 3 ms wait; 1 ms is at the server
+  m.traffic.change(3 * kMs + 1, 0.0, 0);
+  rig.run_until(kSecond);
+  std::vector<SimTime> dispatch_times;
+  for (const auto& [at, server] : rig.observer.dispatches) dispatch_times.push_back(at);
+  CHECK(dispatch_times == std::vector<SimTime>{1 * kMs, 11 * kMs, 21 * kMs});
+  std::vector<SimTime> ends;
+  for (const RequestOutcome& o : rig.observer.done) ends.push_back(o.end);
+  CHECK(ends == std::vector<SimTime>{11 * kMs, 21 * kMs, 31 * kMs});
+  CHECK(m.balancer.queued(0) == 0);
+}
+
+TEST_CASE("Balancer: set_weight changes the configured weight and rejects bad arguments") {
+  ModelRig rig(component_config(2));
+  Balancer& balancer = rig->balancer;
+  balancer.set_weight(0, 1, 3.0);
+  CHECK(balancer.configured_weights() == std::vector<double>{1.0, 3.0});
+  // No slow start: effective = configured.
+  CHECK(balancer.effective_weights()[1] == 3.0);
+  CHECK_THROWS_AS(balancer.set_weight(0, 2, 1.0), std::invalid_argument);  // no such server
+  CHECK_THROWS_AS(balancer.set_weight(0, 0, 0.0), std::invalid_argument);
+  CHECK_THROWS_AS(balancer.set_weight(0, 0, std::nan("")), std::invalid_argument);
+  CHECK(balancer.configured_weights() == std::vector<double>{1.0, 3.0});
 }
 
 }  // namespace lbsim::test

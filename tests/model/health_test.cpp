@@ -2,6 +2,7 @@
 // regressions found in review (issue 4 part 2, issue 3 fixes).
 #include <doctest/doctest.h>
 
+#include "tests/model/components.hpp"
 #include "tests/model/harness.hpp"
 
 namespace lbsim::test {
@@ -234,6 +235,168 @@ TEST_CASE("a balancer queue draining into a full server does not recurse (review
   const auto out = run_config(c);
   CHECK(out.totals.offered > 90000);
   CHECK(out.totals.completed > 1500);
+}
+
+}  // namespace lbsim::test
+
+// ---- Health through its own API (components.hpp): exact answers on a Model built in code -------
+
+namespace lbsim::test {
+namespace {
+
+SimulationConfig outlier_config(double max_ejection_fraction) {
+  SimulationConfig config = component_config(10);
+  OutlierConfig& outlier = config.balancer.outlier;
+  outlier.enabled = true;
+  outlier.consecutive_errors = 3;
+  outlier.interval_ns = 10 * kSecond;
+  outlier.base_ejection_ns = 30 * kSecond;
+  outlier.max_ejection_ns = 300 * kSecond;
+  outlier.max_ejection_fraction = max_ejection_fraction;
+  return config;
+}
+
+void errors(Health& health, SimTime now, std::uint32_t server, int n) {
+  for (int i = 0; i < n; ++i) health.observe(now, server, ErrorKind::kQueueFull);
+}
+
+}  // namespace
+
+TEST_CASE("Health: consecutive errors eject for base x ejections; what counts and what resets") {
+  ModelRig rig(outlier_config(0.5));
+  Health& health = rig->health;
+  Fleet& fleet = rig->fleet;
+  errors(health, kSecond, 0, 2);
+  health.observe(kSecond, 0, ErrorKind::kNone);  // a success resets the run
+  errors(health, kSecond, 0, 2);
+  // Not the server's fault (Envoy counts only local-origin 5xx): neither counts nor resets.
+  health.observe(kSecond, 0, ErrorKind::kCircuitOpen);
+  health.observe(kSecond, 0, ErrorKind::kNoHealthyBackend);
+  CHECK_FALSE(fleet.has(0, kEjected));
+  health.observe(kSecond, 0, ErrorKind::kRefused);  // the third in a row
+  CHECK(fleet.has(0, kEjected));
+  CHECK(fleet.healthy_hosts() == 9);
+  auto ejects = rig.observer.logs_of("outlier_eject");
+  REQUIRE(ejects.size() == 1);
+  CHECK(ejects[0].detail == "3 consecutive errors; ejected for 30.000000 s");
+  rig.run_until(200 * kSecond);
+  auto returns = rig.observer.logs_of("outlier_return");
+  REQUIRE(returns.size() == 1);
+  CHECK(returns[0].at == 31 * kSecond);  // 1 s + base 30 s
+  CHECK_FALSE(fleet.has(0, kEjected));
+  // Ejected again with no outlier interval in between: twice the base.
+  errors(health, 200 * kSecond, 0, 3);
+  rig.run_until(400 * kSecond);
+  returns = rig.observer.logs_of("outlier_return");
+  REQUIRE(returns.size() == 2);
+  CHECK(returns[1].at == 260 * kSecond);
+  // Two quiet intervals decay the multiplier from 2 to 0: the next ejection is base again.
+  health.handle_outlier_tick(400 * kSecond, 0);
+  health.handle_outlier_tick(410 * kSecond, 0);
+  errors(health, 415 * kSecond, 0, 3);
+  ejects = rig.observer.logs_of("outlier_eject");
+  CHECK(ejects.back().detail == "3 consecutive errors; ejected for 30.000000 s");
+}
+
+TEST_CASE("Health: max_ejection_fraction caps ejections at once, but one is always allowed") {
+  {
+    ModelRig rig(outlier_config(0.2));  // 2 of 10 at once
+    for (std::uint32_t s = 0; s < 4; ++s) errors(rig->health, kSecond, s, 3);
+    CHECK(rig.observer.logs_of("outlier_eject").size() == 2);
+    CHECK(rig->fleet.healthy_hosts() == 8);
+  }
+  {
+    ModelRig rig(outlier_config(0.05));  // 0.5 servers: rounds to none, yet one is allowed
+    for (std::uint32_t s = 0; s < 4; ++s) errors(rig->health, kSecond, s, 3);
+    CHECK(rig.observer.logs_of("outlier_eject").size() == 1);
+    CHECK(rig->fleet.has(0, kEjected));
+  }
+}
+
+TEST_CASE("Health: panic below the threshold's share of healthy hosts; drained ones leave it") {
+  SimulationConfig config = component_config(10);
+  config.balancer.panic_threshold = 0.5;
+  ModelRig rig(config);
+  Model& m = *rig;
+  const auto fail_check = [&](std::uint32_t s) {
+    m.fleet.set_flag(kSecond, s, kFailedCheck, true);
+    m.health.update_panic(kSecond);
+  };
+  for (std::uint32_t s = 0; s < 5; ++s) fail_check(s);
+  CHECK_FALSE(m.health.panic());  // 5 of 10 healthy is not below half
+  fail_check(5);
+  CHECK(m.health.panic());
+  auto logs = rig.observer.logs_of("panic_start");
+  REQUIRE(logs.size() == 1);
+  CHECK(logs[0].detail == "4 of 10 servers healthy");
+  m.set_drained(2 * kSecond, 0, true);  // failing servers drained: out of the host set
+  m.set_drained(2 * kSecond, 1, true);
+  CHECK_FALSE(m.health.panic());  // 4 of 8
+  logs = rig.observer.logs_of("panic_end");
+  REQUIRE(logs.size() == 1);
+  CHECK(logs[0].detail == "4 of 8 servers healthy");
+  m.health.set_panic_threshold(3 * kSecond, 0.0);  // never panic
+  fail_check(6);
+  CHECK_FALSE(m.health.panic());
+  CHECK_THROWS_AS(m.health.set_panic_threshold(4 * kSecond, 1.5), std::invalid_argument);
+}
+
+TEST_CASE("Health: fall failed checks take a server out, rise passed ones bring it back") {
+  SimulationConfig config = component_config(2);
+  HealthCheckConfig& check = config.balancer.health_check;
+  check.enabled = true;
+  check.out_of_band = true;  // the probe's answer is the server's state, not its queue
+  check.fall = 2;
+  check.rise = 3;
+  ModelRig rig(config);
+  Model& m = *rig;
+  m.fleet.crash(0, 0, "server_kill");
+  // Probes sent by hand (epoch 0 = the loaded settings); the follow-ups they schedule are left
+  // in the queue. A down server refuses the probe.
+  m.health.handle_probe_send(1 * kSecond, 0, 0);
+  CHECK_FALSE(m.fleet.has(0, kFailedCheck));
+  m.health.handle_probe_send(3 * kSecond, 0, 0);
+  CHECK(m.fleet.has(0, kFailedCheck));
+  auto down = rig.observer.logs_of("health_down");
+  REQUIRE(down.size() == 1);
+  CHECK(down[0].at == 3 * kSecond);
+  CHECK(down[0].detail == "2 failed checks");
+  m.fleet.restart(4 * kSecond, 0);
+  m.health.handle_probe_send(5 * kSecond, 0, 0);
+  m.health.handle_probe_send(7 * kSecond, 0, 0);
+  CHECK(m.fleet.has(0, kFailedCheck));
+  m.health.handle_probe_send(9 * kSecond, 0, 0);
+  CHECK_FALSE(m.fleet.has(0, kFailedCheck));
+  CHECK(rig.observer.logs_of("health_up").at(0).detail == "3 passed checks");
+  // New settings start a new epoch: probes of the old one are ignored.
+  m.fleet.crash(10 * kSecond, 1, "server_kill");
+  m.health.set_health_check(10 * kSecond, check);
+  m.health.handle_probe_send(11 * kSecond, 1, 0);
+  m.health.handle_probe_send(13 * kSecond, 1, 0);
+  CHECK_FALSE(m.fleet.has(1, kFailedCheck));
+  m.health.handle_probe_send(15 * kSecond, 1, 1);
+  m.health.handle_probe_send(17 * kSecond, 1, 1);
+  CHECK(m.fleet.has(1, kFailedCheck));
+  // Checks off: every server passes again.
+  HealthCheckConfig off = check;
+  off.enabled = false;
+  m.health.set_health_check(18 * kSecond, off);
+  CHECK_FALSE(m.fleet.has(1, kFailedCheck));
+}
+
+TEST_CASE("Health: settings the loader would reject throw") {
+  ModelRig rig(component_config(2));  // built without health checks
+  Health& health = rig->health;
+  HealthCheckConfig check;
+  check.enabled = true;
+  // Valid, but no probe lane was made for a run without checks: a logic error.
+  CHECK_THROWS_AS(health.set_health_check(0, check), std::logic_error);
+  check.fall = 0;
+  CHECK_THROWS_AS(health.set_health_check(0, check), std::invalid_argument);
+  OutlierConfig outlier;
+  outlier.enabled = true;
+  outlier.max_ejection_ns = outlier.base_ejection_ns - 1;
+  CHECK_THROWS_AS(health.set_outlier_detection(0, outlier), std::invalid_argument);
 }
 
 }  // namespace lbsim::test

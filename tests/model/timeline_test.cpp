@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/model/components.hpp"
 #include "tests/model/harness.hpp"
 
 namespace lbsim::test {
@@ -605,6 +606,66 @@ TEST_CASE("group actions reach members only; a re-enabled detector's old timers 
     REQUIRE(!returns.empty());
     CHECK(returns[0].time >= ejections[1].time + 60 * kSecond);
   }
+}
+
+}  // namespace lbsim::test
+
+// ---- Timeline through its own API (components.hpp): exact answers on a Model built in code -----
+
+namespace lbsim::test {
+namespace {
+
+ActionConfig weight_action(std::string name, std::uint32_t server, double weight) {
+  ActionConfig action;
+  action.name = std::move(name);
+  SetWeightAction set;
+  set.target.servers = {server};
+  set.weight = weight;
+  action.action = set;
+  return action;
+}
+
+}  // namespace
+
+TEST_CASE("Timeline: steps run in time order, ties as scheduled; no past, nothing after the run") {
+  ModelRig rig(component_config(1));
+  Timeline& timeline = rig->timeline;
+  std::vector<std::string> ran;
+  CHECK_THROWS_AS(timeline.schedule(-1, [](SimTime) {}), std::invalid_argument);
+  timeline.schedule(2 * kSecond, [&](SimTime t) { ran.push_back("b@" + std::to_string(t)); });
+  timeline.schedule(1 * kSecond, [&](SimTime t) { ran.push_back("a@" + std::to_string(t)); });
+  timeline.schedule(2 * kSecond, [&](SimTime) { ran.push_back("c"); });  // ties: in order
+  timeline.schedule_start({});
+  // While running, steps may be added for now or later (an alert's reactions).
+  timeline.schedule(3 * kSecond, [&](SimTime) { ran.push_back("d"); });
+  rig.run_until(10 * kSecond);
+  CHECK(ran == std::vector<std::string>{"a@1000000000", "b@2000000000", "c", "d"});
+  CHECK_THROWS_AS(timeline.schedule(1 * kSecond, [](SimTime) {}), std::invalid_argument);
+  timeline.finish();
+  CHECK_THROWS_AS(timeline.schedule(20 * kSecond, [](SimTime) {}), std::logic_error);
+}
+
+TEST_CASE("Timeline: a named action records what a rollback restores; unknown names are skipped") {
+  ModelRig rig(component_config(2));
+  Model& m = *rig;
+  m.timeline.run(kSecond, weight_action("heavier", 0, 5.0));
+  CHECK(m.balancer.configured_weights() == std::vector<double>{5.0, 1.0});
+  const auto applied = rig.observer.logs_of("set_weight");
+  REQUIRE(applied.size() == 1);
+  CHECK(applied[0].detail == "weight 5 [heavier]");
+  m.timeline.run(2 * kSecond, weight_action("", 1, 7.0));  // unnamed: nothing recorded
+  CHECK(m.timeline.rollback(3 * kSecond, "heavier", ""));
+  // Back to just before "heavier", the later unnamed change included.
+  CHECK(m.balancer.configured_weights() == std::vector<double>{1.0, 1.0});
+  // A named action run from an alert records nothing either (the loader orders only the
+  // timeline's names), so a rollback to it is skipped and logged.
+  m.timeline.run(4 * kSecond, weight_action("from_alert", 1, 2.0), true, "errors");
+  CHECK_FALSE(m.timeline.rollback(5 * kSecond, "from_alert", "errors"));
+  const auto skipped = rig.observer.logs_of("rollback_skipped");
+  REQUIRE(skipped.size() == 1);
+  CHECK(skipped[0].subject == "from_alert");
+  CHECK(skipped[0].detail == "\"from_alert\" has not happened yet (on alert errors)");
+  CHECK(m.balancer.configured_weights() == std::vector<double>{1.0, 2.0});
 }
 
 }  // namespace lbsim::test

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "tests/strategies_dynamic/fixture.hpp"
+#include "tests/model/strategies/fixture.hpp"
 
 namespace lbsim::test {
 
@@ -41,7 +41,7 @@ TEST_CASE("jsq: ties are broken by one uniform draw over the tied servers, in fl
   }
   // And the draw is uniform: 1/4 each within five binomial standard errors (fixture.hpp).
   for (const std::uint32_t server : tied) {
-    CHECK(std::abs(count[server] / picks - 0.25) < share_tolerance(0.25, picks));
+    CHECK(std::abs(count[server] / picks - 0.25) < five_se(0.25, picks));
   }
   CHECK(count[0] + count[2] + count[5] == 0.0);
 }

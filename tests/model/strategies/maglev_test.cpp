@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "fixture.hpp"
 #include "sim/model/strategies/ring_hash.hpp"
+#include "tests/model/strategies/fixture.hpp"
 
 namespace lbsim {
 namespace {

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "tests/strategies_dynamic/fixture.hpp"
+#include "tests/model/strategies/fixture.hpp"
 
 namespace lbsim {
 namespace {

@@ -8,7 +8,7 @@
 #include <numeric>
 #include <vector>
 
-#include "tests/strategies_dynamic/fixture.hpp"
+#include "tests/model/strategies/fixture.hpp"
 
 namespace lbsim::test {
 
@@ -83,7 +83,7 @@ TEST_CASE("join_idle_queue: with no idle server, uniform over available servers"
   CHECK(count[1] == 0.0);
   // 1/4 each within five binomial standard errors (fixture.hpp).
   for (const std::uint32_t server : {0U, 2U, 3U, 4U}) {
-    CHECK(std::abs(count[server] / picks - 0.25) < share_tolerance(0.25, picks));
+    CHECK(std::abs(count[server] / picks - 0.25) < five_se(0.25, picks));
   }
   // A report from a server that is down is dropped, never returned.
   fleet.available = {0, 0, 0, 0, 1};

@@ -10,13 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "fixture.hpp"
 #include "sim/model/strategies/least_request.hpp"
 #include "sim/model/strategies/maglev.hpp"
 #include "sim/model/strategies/random.hpp"
 #include "sim/model/strategies/ring_hash.hpp"
 #include "sim/model/strategies/round_robin.hpp"
 #include "sim/model/strategies/weighted_round_robin.hpp"
+#include "tests/model/strategies/fixture.hpp"
 
 namespace lbsim {
 namespace {

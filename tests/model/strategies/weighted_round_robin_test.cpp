@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "fixture.hpp"
+#include "tests/model/strategies/fixture.hpp"
 
 namespace lbsim {
 namespace {

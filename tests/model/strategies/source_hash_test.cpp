@@ -8,7 +8,7 @@
 #include <set>
 #include <vector>
 
-#include "fixture.hpp"
+#include "tests/model/strategies/fixture.hpp"
 
 namespace lbsim {
 namespace {

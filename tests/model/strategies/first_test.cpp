@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "tests/strategies_dynamic/fixture.hpp"
+#include "tests/model/strategies/fixture.hpp"
 
 namespace lbsim::test {
 

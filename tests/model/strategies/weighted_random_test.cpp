@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "tests/strategies_dynamic/fixture.hpp"
+#include "tests/model/strategies/fixture.hpp"
 
 namespace lbsim::test {
 
@@ -47,7 +47,7 @@ TEST_CASE("weighted_random: shares follow the weights and skip unavailable serve
   std::vector<double> share = shares(*strategy, fleet, rng, picks);
   for (std::size_t i = 0; i < 4; ++i) {
     const double p = fleet.weight[i] / 10.0;
-    CHECK(std::abs(share[i] - p) < share_tolerance(p, picks));
+    CHECK(std::abs(share[i] - p) < five_se(p, picks));
   }
 
   // Server 3 (weight 4) leaves: the rest renormalise to 1/6, 2/6, 3/6 and 3 is never chosen.
@@ -57,7 +57,7 @@ TEST_CASE("weighted_random: shares follow the weights and skip unavailable serve
   CHECK(share[3] == 0.0);
   for (std::size_t i = 0; i < 3; ++i) {
     const double p = fleet.weight[i] / 6.0;
-    CHECK(std::abs(share[i] - p) < share_tolerance(p, picks));
+    CHECK(std::abs(share[i] - p) < five_se(p, picks));
   }
 
   fleet.available = {0, 0, 0, 0};
@@ -76,13 +76,13 @@ TEST_CASE(
   // must bump it), so shares stay 1/3 each.
   fleet.weight = {8.0, 1.0, 1.0};
   std::vector<double> share = shares(*strategy, fleet, rng, picks);
-  CHECK(std::abs(share[0] - 1.0 / 3.0) < share_tolerance(1.0 / 3.0, picks));
+  CHECK(std::abs(share[0] - 1.0 / 3.0) < five_se(1.0 / 3.0, picks));
 
   ++fleet.weights_version;
   share = shares(*strategy, fleet, rng, picks);
-  CHECK(std::abs(share[0] - 0.8) < share_tolerance(0.8, picks));
-  CHECK(std::abs(share[1] - 0.1) < share_tolerance(0.1, picks));
-  CHECK(std::abs(share[2] - 0.1) < share_tolerance(0.1, picks));
+  CHECK(std::abs(share[0] - 0.8) < five_se(0.8, picks));
+  CHECK(std::abs(share[1] - 0.1) < five_se(0.1, picks));
+  CHECK(std::abs(share[2] - 0.1) < five_se(0.1, picks));
 }
 
 TEST_CASE("weighted_random: fractional (slow-start) weights and a large fleet") {
@@ -103,7 +103,7 @@ TEST_CASE("weighted_random: fractional (slow-start) weights and a large fleet") 
   }
   const double total = 0.1 + 9'998.0 + 1000.0;
   const double p_last = 1000.0 / total;
-  CHECK(std::abs(last / static_cast<double>(picks) - p_last) < share_tolerance(p_last, picks));
+  CHECK(std::abs(last / static_cast<double>(picks) - p_last) < five_se(p_last, picks));
   // P(0) ~ 9.1e-6: about 3.6 expected picks; a Poisson count above 15 has probability < 1e-5.
   CHECK(first <= 15);
 }
@@ -124,13 +124,12 @@ TEST_CASE("weighted_random: servers hidden at their cap (no fleet change) are re
   std::vector<double> share = shares(*strategy, fleet, rng, picks);
   CHECK(share[3] == 0.0);
   for (std::size_t i = 0; i < 3; ++i) {
-    CHECK(std::abs(share[i] - fleet.weight[i] / 6.0) <
-          share_tolerance(fleet.weight[i] / 6.0, picks));
+    CHECK(std::abs(share[i] - fleet.weight[i] / 6.0) < five_se(fleet.weight[i] / 6.0, picks));
   }
   fleet.outstanding[3] = 4;  // below its cap again
   fleet.available[3] = 1;
   share = shares(*strategy, fleet, rng, picks);
-  CHECK(std::abs(share[3] - 0.4) < share_tolerance(0.4, picks));
+  CHECK(std::abs(share[3] - 0.4) < five_se(0.4, picks));
 
   // Mostly hidden: 2 of 20 servers shown (weights 1 and 3), so most picks exhaust the redraws
   // and take the exact scan; the mixture must still be 1/4, 3/4.
@@ -147,7 +146,7 @@ TEST_CASE("weighted_random: servers hidden at their cap (no fleet change) are re
   ++wide.weights_version;
   share = shares(*strategy_wide, wide, rng, picks);
   CHECK(share[4] + share[11] == 1.0);
-  CHECK(std::abs(share[4] - 0.25) < share_tolerance(0.25, picks));
+  CHECK(std::abs(share[4] - 0.25) < five_se(0.25, picks));
 }
 
 }  // namespace lbsim::test
