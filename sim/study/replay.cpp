@@ -16,12 +16,12 @@ std::size_t index_of(MetricId metric) {
   throw std::logic_error("not an impact metric");
 }
 
-WhatIfVerdict verdict_of(const WhatIfComparison& result, std::size_t v) {
-  const analytic::Interval& users =
-      result.by_metric[index_of(MetricId::kUsersAffected)].variants[v];
-  const analytic::PairedComparison& impact = result.by_metric[index_of(MetricId::kImpact)];
+}  // namespace
+
+WhatIfVerdict what_if_verdict(const analytic::PairedComparison& users,
+                              const analytic::PairedComparison& impact, std::size_t v) {
   WhatIfVerdict verdict;
-  if (impact.variants[v].mean == 0.0 && users.mean == 0.0) {
+  if (impact.variants[v].mean == 0.0 && users.variants[v].mean == 0.0) {
     verdict.kind = WhatIfVerdict::Kind::kPreventsIncident;
   } else if (impact.variants[v].mean == 0.0) {
     verdict.kind = WhatIfVerdict::Kind::kPreventsOutage;
@@ -32,8 +32,6 @@ WhatIfVerdict verdict_of(const WhatIfComparison& result, std::size_t v) {
   }
   return verdict;
 }
-
-}  // namespace
 
 std::vector<Alternative> load_alternatives(const Scenario& baseline,
                                            const std::vector<std::string>& overrides,
@@ -81,7 +79,11 @@ WhatIfComparison compare_what_ifs(const std::vector<Alternative>& alternatives,
   result.by_metric =
       compare_metrics(result.runs, alternatives.size(), replications, kImpactMetrics);
   result.verdicts.resize(alternatives.size());
-  for (std::size_t v = 1; v < alternatives.size(); ++v) result.verdicts[v] = verdict_of(result, v);
+  const analytic::PairedComparison& users = result.by_metric[index_of(MetricId::kUsersAffected)];
+  const analytic::PairedComparison& impact = result.by_metric[index_of(MetricId::kImpact)];
+  for (std::size_t v = 1; v < alternatives.size(); ++v) {
+    result.verdicts[v] = what_if_verdict(users, impact, v);
+  }
   return result;
 }
 

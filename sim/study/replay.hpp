@@ -52,6 +52,14 @@ struct WhatIfComparison {
   std::vector<WhatIfVerdict> verdicts;                // per alternative; [0] the baseline's
 };
 
+// Alternative v's verdict (v >= 1), judged on the users affected and the impact duration: no
+// window above the threshold and no user affected prevents the incident; no window above it
+// prevents the outage; a shorter impact whose 95% paired interval excludes 0 shortens it;
+// anything else is not measurable. `users` and `impact` are the comparisons of those metrics.
+[[nodiscard]] WhatIfVerdict what_if_verdict(const analytic::PairedComparison& users,
+                                            const analytic::PairedComparison& impact,
+                                            std::size_t v);
+
 [[nodiscard]] WhatIfComparison compare_what_ifs(const std::vector<Alternative>& alternatives,
                                                 std::uint64_t replications, unsigned threads,
                                                 const RunsDone& done = {});
