@@ -87,8 +87,9 @@ nlohmann::ordered_json variant_json(const Variant& variant, std::size_t v,
   entry["variant"] = variant.text;
   entry["strategy"] = variant.config.balancer.strategy.name();
   entry["options"] = nlohmann::ordered_json::object();
-  for (const auto& [name, value] : variant.config.balancer.strategy.options) {
-    std::visit([&](const auto& held) { entry["options"][name] = held; }, value);
+  for (const auto& option : variant.config.balancer.strategy.options) {
+    const std::string& name = option.first;
+    std::visit([&](const auto& held) { entry["options"][name] = held; }, option.second);
   }
   entry["metrics"] = nlohmann::ordered_json::object();
   for (std::size_t m = 0; m < result.metrics.size(); ++m) {
@@ -167,6 +168,7 @@ int command_compare(const std::vector<std::string>& args) {
                        runs_progress("compare", !line.quiet));
     write_file(run_dir.file("compare.csv"), [&](std::ostream& o) {
       std::vector<std::string> names;
+      names.reserve(variants.size());
       for (const Variant& variant : variants) names.push_back(variant.text);
       write_comparison_csv(o, "variant", names, result.metrics, result.replications,
                            result.by_metric);

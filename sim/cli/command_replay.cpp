@@ -337,6 +337,7 @@ int command_replay(const std::vector<std::string>& args) {
       print_what_ifs(story, alternatives, result);
       write_file(run_dir.file("whatif.csv"), [&](std::ostream& o) {
         std::vector<std::string> names;
+        names.reserve(alternatives.size());
         for (const Alternative& alternative : alternatives) names.push_back(alternative.name);
         write_comparison_csv(o, "what_if", names, study::kImpactMetrics, result.replications,
                              result.by_metric);

@@ -150,6 +150,7 @@ int write_report(const std::filesystem::path& run_dir, bool quiet) {
   std::vector<std::string> argv_text = {python, "-m", "analysis.report", run_dir.string()};
   if (quiet) argv_text.emplace_back("--quiet");
   std::vector<char*> argv;
+  argv.reserve(argv_text.size() + 1);
   for (std::string& arg : argv_text) argv.push_back(arg.data());
   argv.push_back(nullptr);
   // The child's environment: ours, with PYTHONPATH pointing at the analysis package and
@@ -163,6 +164,7 @@ int write_report(const std::filesystem::path& run_dir, bool quiet) {
   env_text.push_back("PYTHONPATH=" + analysis);
   env_text.emplace_back("MPLBACKEND=Agg");
   std::vector<char*> envp;
+  envp.reserve(env_text.size() + 1);
   for (std::string& entry : env_text) envp.push_back(entry.data());
   envp.push_back(nullptr);
   pid_t pid = 0;

@@ -206,7 +206,7 @@ struct IncidentConfig {
                           // sets it, unless given, to the first timeline action that changes
                           // something (anything but a note)
   double slo = -1.0;      // availability objective in (0, 1), e.g. 0.999; -1 = none
-  SimTime slo_period_ns = 30 * 24 * kHour;
+  SimTime slo_period_ns = SimTime{30} * 24 * kHour;
   double recovery_error_rate = -1.0;  // recovered below this; -1 = 1 - slo, or 1% without one
 };
 

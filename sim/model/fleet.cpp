@@ -196,7 +196,9 @@ void Fleet::start_service(SimTime now, std::uint32_t server_index, std::uint32_t
   server.in_service.push_back(slot);
   double ns = request.demand_s * server.ns_per_demand_s;
   if (server.overload) ns *= service_factor(now, server_index);
-  m_.events.schedule(now + static_cast<SimTime>(ns + 0.5), kDeparture, slot, request.generation);
+  // ns >= 0: adding 0.5 and truncating rounds to nearest, as every golden run was recorded with.
+  m_.events.schedule(now + static_cast<SimTime>(ns + 0.5),  // NOLINT(bugprone-incorrect-roundings)
+                     kDeparture, slot, request.generation);
   state_changed(now, server_index);
 }
 

@@ -1,5 +1,3 @@
-#include "sim/scenario/sections.hpp"
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -17,15 +15,14 @@
 #include "sim/scenario/clock.hpp"
 #include "sim/scenario/csv_reader.hpp"
 #include "sim/scenario/fleet.hpp"
+#include "sim/scenario/sections.hpp"
 #include "sim/scenario/trace.hpp"
 #include "sim/scenario/yaml_tree.hpp"
 
 namespace lbsim::loader {
 namespace {
 
-using yaml::MapEntry;
 using yaml::Node;
-using yaml::NodeKind;
 
 AlertMetric read_alert_metric(const Node& node, const std::string& path) {
   KeyList names;
@@ -70,9 +67,7 @@ double read_threshold(const Node& node, const std::string& path, AlertMetric met
 
 namespace lbsim::loader {
 
-using yaml::MapEntry;
 using yaml::Node;
-using yaml::NodeKind;
 
 std::vector<AlertRule> read_alerts(const Node& node, const std::string& path,
                                    TimelineContext& context) {

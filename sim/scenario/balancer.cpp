@@ -25,7 +25,6 @@ namespace {
 
 using yaml::MapEntry;
 using yaml::Node;
-using yaml::NodeKind;
 
 OptionValue read_option(const OptionSpec& spec, const Node& node, const std::string& path) {
   switch (spec.type) {
@@ -92,7 +91,6 @@ namespace lbsim::loader {
 
 using yaml::MapEntry;
 using yaml::Node;
-using yaml::NodeKind;
 
 HealthCheckConfig read_health_check(const Node& node, const std::string& path) {
   expect_feature_map(node, path, "a map of health-check keys like {interval: 2s, fall: 3}");
@@ -334,7 +332,6 @@ namespace lbsim {
 using namespace loader;  // NOLINT: the module's own readers
 using yaml::MapEntry;
 using yaml::Node;
-using yaml::NodeKind;
 
 const std::vector<std::string>& balancer_generic_keys() {
   static const std::vector<std::string> keys = {"strategy",

@@ -1,5 +1,3 @@
-#include "sim/scenario/sections.hpp"
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -17,15 +15,14 @@
 #include "sim/scenario/clock.hpp"
 #include "sim/scenario/csv_reader.hpp"
 #include "sim/scenario/fleet.hpp"
+#include "sim/scenario/sections.hpp"
 #include "sim/scenario/trace.hpp"
 #include "sim/scenario/yaml_tree.hpp"
 
 namespace lbsim::loader {
 namespace {
 
-using yaml::MapEntry;
 using yaml::Node;
-using yaml::NodeKind;
 
 // ---- client ------------------------------------------------------------------------------------
 
@@ -130,9 +127,7 @@ RetryPolicy read_retries(const Node& node, const std::string& path) {
 
 namespace lbsim::loader {
 
-using yaml::MapEntry;
 using yaml::Node;
-using yaml::NodeKind;
 
 ClientConfig read_client(const Node& node, const std::string& path) {
   expect_map(node, path, "a map of client keys");

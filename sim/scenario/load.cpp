@@ -21,9 +21,7 @@
 
 namespace lbsim::loader {
 
-using yaml::MapEntry;
 using yaml::Node;
-using yaml::NodeKind;
 
 namespace {
 
@@ -141,9 +139,7 @@ SimulationConfig read_simulation(const Node& root, const std::string& base_dir,
 namespace lbsim::loader {
 namespace {
 
-using yaml::MapEntry;
 using yaml::Node;
-using yaml::NodeKind;
 
 std::string read_scenario_file(const std::string& path) {
   std::error_code ignored;
@@ -213,9 +209,7 @@ Scenario load_with_what_if(const std::string& yaml, const std::string& display_n
 namespace lbsim {
 
 using namespace loader;  // NOLINT: the module's own readers
-using yaml::MapEntry;
 using yaml::Node;
-using yaml::NodeKind;
 
 namespace {
 

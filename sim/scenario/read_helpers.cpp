@@ -181,7 +181,6 @@ std::string seconds_text(SimTime ns) {
   return format_number(seconds_of(ns)) + "s";
 }
 
-
 std::string range_text(double min, double max, std::string_view unit) {
   const std::string u(unit);
   if (max >= 1e300) return ">= " + format_number(min) + u;
@@ -215,7 +214,6 @@ double read_fraction(const Node& node, const std::string& path) {
 const Node& expect_feature_map(const Node& node, const std::string& path, std::string_view what) {
   return expect_map(node, path, std::string(what) + " ({} for the defaults)");
 }
-
 
 // `key` needs `partner` in the same map: an error at `key` naming what is missing and why.
 void require_partner(const Node& map, const std::string& path, std::string_view key,

@@ -1,5 +1,3 @@
-#include "sim/scenario/sections.hpp"
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -17,6 +15,7 @@
 #include "sim/scenario/clock.hpp"
 #include "sim/scenario/csv_reader.hpp"
 #include "sim/scenario/fleet.hpp"
+#include "sim/scenario/sections.hpp"
 #include "sim/scenario/trace.hpp"
 #include "sim/scenario/yaml_tree.hpp"
 
@@ -25,7 +24,6 @@ namespace {
 
 using yaml::MapEntry;
 using yaml::Node;
-using yaml::NodeKind;
 
 // `group` holds every other field of the group already: the knee and the crash threshold are
 // checked against its workers and queue limit.
@@ -86,7 +84,6 @@ namespace lbsim::loader {
 
 using yaml::MapEntry;
 using yaml::Node;
-using yaml::NodeKind;
 
 std::vector<LocatedServerGroup> read_servers(const Node& node, const std::string& path,
                                              const std::string& base_dir) {

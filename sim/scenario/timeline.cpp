@@ -13,9 +13,7 @@
 namespace lbsim::loader {
 namespace {
 
-using yaml::MapEntry;
 using yaml::Node;
-using yaml::NodeKind;
 
 // ---- clock, timeline, alerts ---------------------------------------------------------
 

@@ -458,9 +458,7 @@ Action read_named_action(std::string_view kind, ActionReading& reading, const Ke
 
 namespace lbsim::loader {
 
-using yaml::MapEntry;
 using yaml::Node;
-using yaml::NodeKind;
 
 ActionConfig read_action(const Node& item, const std::string& path, TimelineContext& context,
                          bool in_alert) {

@@ -78,7 +78,8 @@ std::int64_t parse_datetime_ns(std::string_view text) {
     bad_datetime(text);
   }
   const std::int64_t days = std::chrono::sys_days{date}.time_since_epoch().count();
-  const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second;
+  const std::int64_t seconds =
+      days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second;
   return seconds * kSecond + fraction_ns;
 }
 

@@ -1,5 +1,3 @@
-#include "sim/scenario/sections.hpp"
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -17,6 +15,7 @@
 #include "sim/scenario/clock.hpp"
 #include "sim/scenario/csv_reader.hpp"
 #include "sim/scenario/fleet.hpp"
+#include "sim/scenario/sections.hpp"
 #include "sim/scenario/trace.hpp"
 #include "sim/scenario/yaml_tree.hpp"
 
@@ -85,9 +84,6 @@ void apply_variant(Node& root, const StrategyVariant& variant) {
 namespace lbsim {
 
 using namespace loader;  // NOLINT: the module's own readers
-using yaml::MapEntry;
-using yaml::Node;
-using yaml::NodeKind;
 
 std::vector<std::string> split_strategy_list(std::string_view list) {
   const SourceLocation where{"--strategies " + std::string(list), 0, 0};

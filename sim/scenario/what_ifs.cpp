@@ -1,5 +1,3 @@
-#include "sim/scenario/sections.hpp"
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -17,12 +15,12 @@
 #include "sim/scenario/clock.hpp"
 #include "sim/scenario/csv_reader.hpp"
 #include "sim/scenario/fleet.hpp"
+#include "sim/scenario/sections.hpp"
 #include "sim/scenario/trace.hpp"
 #include "sim/scenario/yaml_tree.hpp"
 
 namespace lbsim::loader {
 
-using yaml::MapEntry;
 using yaml::Node;
 using yaml::NodeKind;
 
@@ -78,7 +76,6 @@ std::vector<LocatedWhatIf> read_what_ifs(const Node& root) {
 namespace lbsim::loader {
 namespace {
 
-using yaml::MapEntry;
 using yaml::Node;
 using yaml::NodeKind;
 
@@ -96,7 +93,6 @@ bool is_named_or_rollback_to(const Node& action, const std::vector<std::string>&
 
 namespace lbsim::loader {
 
-using yaml::MapEntry;
 using yaml::Node;
 using yaml::NodeKind;
 

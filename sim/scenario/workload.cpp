@@ -22,9 +22,7 @@
 namespace lbsim::loader {
 namespace {
 
-using yaml::MapEntry;
 using yaml::Node;
-using yaml::NodeKind;
 
 // ---- workload ----------------------------------------------------------------------------------
 
@@ -252,9 +250,7 @@ TraceSpec read_trace_spec(const Node& node, const std::string& path, const std::
 
 namespace lbsim::loader {
 
-using yaml::MapEntry;
 using yaml::Node;
-using yaml::NodeKind;
 
 namespace {
 
