@@ -4,7 +4,6 @@
 // --what-if compares the scenario's named alternatives with the baseline over replications (the
 // experiment is sim/study/replay.hpp).
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -273,26 +272,6 @@ void print_what_ifs(std::ostream& out, const std::vector<Alternative>& alternati
   }
 }
 
-// The baseline run's directory files; returns its summary.
-RunSummary write_baseline(const Scenario& scenario, RunDirectory& run_dir, bool quiet,
-                          std::ostream& story) {
-  std::ofstream servers_csv(run_dir.file("servers.csv"));
-  if (!servers_csv) throw OutputError("cannot write " + run_dir.file("servers.csv").string());
-  const study::RunResult result =
-      study::run_simulation(scenario.config, &servers_csv, engine_progress(!quiet));
-  servers_csv.close();
-  if (!servers_csv) throw OutputError("error writing servers.csv");
-  RunSummary summary = summarize(scenario.config, *result.recorder, result.stats);
-  write_file(run_dir.file("summary.json"),
-             [&](std::ostream& o) { write_json(o, summary_json(summary)); });
-  write_file(run_dir.file("timeseries.csv"),
-             [&](std::ostream& o) { write_timeseries_csv(o, *result.recorder); });
-  write_file(run_dir.file("events.csv"),
-             [&](std::ostream& o) { write_events_csv(o, *result.recorder); });
-  tell_incident(story, scenario.config, *result.recorder, summary);
-  return summary;
-}
-
 }  // namespace
 
 int command_replay(const std::vector<std::string>& args) {
@@ -329,7 +308,8 @@ int command_replay(const std::vector<std::string>& args) {
     RunDirectory run_dir(line.out_dir("runs/" + scenario.config.name + "-replay"),
                          line.has("force"));
     std::ostringstream story;
-    (void)write_baseline(scenario, run_dir, line.quiet, story);
+    const WrittenRun baseline = write_run(scenario.config, run_dir, !line.quiet);
+    tell_incident(story, scenario.config, *baseline.result.recorder, baseline.summary);
     if (alternatives.size() > 1) {
       const WhatIfComparison result =
           study::compare_what_ifs(alternatives, line.replication.replications,

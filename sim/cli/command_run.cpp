@@ -1,5 +1,4 @@
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "sim/cli/commands.hpp"
@@ -32,24 +31,10 @@ int command_run(const std::vector<std::string>& args) {
     const bool quiet = line.quiet;
     RunDirectory run_dir(out_dir, line.has("force"));
 
-    std::ofstream servers_csv(run_dir.file("servers.csv"));
-    if (!servers_csv) throw OutputError("cannot write " + run_dir.file("servers.csv").string());
-    const study::RunResult result =
-        study::run_simulation(scenario.config, &servers_csv, engine_progress(!quiet));
-    servers_csv.flush();
-    if (!servers_csv) throw OutputError("error writing servers.csv");
-    servers_csv.close();
-
-    const RunSummary summary = summarize(scenario.config, *result.recorder, result.stats);
-    write_file(run_dir.file("summary.json"),
-               [&](std::ostream& o) { write_json(o, summary_json(summary)); });
-    write_file(run_dir.file("timeseries.csv"),
-               [&](std::ostream& o) { write_timeseries_csv(o, *result.recorder); });
-    write_file(run_dir.file("events.csv"),
-               [&](std::ostream& o) { write_events_csv(o, *result.recorder); });
+    const WrittenRun run = write_run(scenario.config, run_dir, !quiet);
     run_dir.commit();
     if (!quiet) {
-      print_summary(std::cout, summary);
+      print_summary(std::cout, run.summary);
       std::cout << "run directory: " << run_dir.target().string() << '\n';
     }
     return kExitOk;

@@ -120,6 +120,25 @@ void print_summary(std::ostream& out, const RunSummary& s) {
       << events_per_s / 1e6 << " M events/s\n";
 }
 
+WrittenRun write_run(const SimulationConfig& config, const RunDirectory& run_dir,
+                     bool show_progress) {
+  std::ofstream servers_csv(run_dir.file("servers.csv"));
+  if (!servers_csv) throw OutputError("cannot write " + run_dir.file("servers.csv").string());
+  study::RunResult result =
+      study::run_simulation(config, &servers_csv, engine_progress(show_progress));
+  servers_csv.flush();
+  if (!servers_csv) throw OutputError("error writing servers.csv");
+  servers_csv.close();
+  RunSummary summary = summarize(config, *result.recorder, result.stats);
+  write_file(run_dir.file("summary.json"),
+             [&](std::ostream& o) { write_json(o, summary_json(summary)); });
+  write_file(run_dir.file("timeseries.csv"),
+             [&](std::ostream& o) { write_timeseries_csv(o, *result.recorder); });
+  write_file(run_dir.file("events.csv"),
+             [&](std::ostream& o) { write_events_csv(o, *result.recorder); });
+  return {std::move(result), std::move(summary)};
+}
+
 void write_file(const std::filesystem::path& path,
                 const std::function<void(std::ostream&)>& write) {
   std::ofstream out(path);

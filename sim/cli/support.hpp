@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sim/cli/options.hpp"
+#include "sim/metrics/run_output.hpp"
 #include "sim/metrics/run_summary.hpp"
 #include "sim/study/run.hpp"
 
@@ -19,6 +20,15 @@ namespace lbsim::cli {
 // "<label>: i / count runs done" on stderr, or nothing when `show` is false or stderr is not a
 // terminal.
 [[nodiscard]] study::RunsDone runs_progress(const std::string& label, bool show);
+
+// One run written into a run directory (not yet committed): servers.csv streamed while it runs,
+// then summary.json, timeseries.csv and events.csv.
+struct WrittenRun {
+  study::RunResult result;
+  RunSummary summary;
+};
+[[nodiscard]] WrittenRun write_run(const SimulationConfig& config, const RunDirectory& run_dir,
+                                   bool show_progress);
 
 // The human-readable summary printed after a run.
 void print_summary(std::ostream& out, const RunSummary& summary);
