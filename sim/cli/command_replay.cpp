@@ -11,6 +11,7 @@
 #include "sim/cli/commands.hpp"
 #include "sim/cli/support.hpp"
 #include "sim/cli/table.hpp"
+#include "sim/core/text.hpp"
 #include "sim/metrics/run_output.hpp"
 #include "sim/scenario/clock.hpp"
 #include "sim/study/replay.hpp"
@@ -36,12 +37,7 @@ class ClockText {
     if (!clock_.set) return "";
     return format_iso8601(clock_.start_epoch_s + t / kSecond, clock_.offset_minutes).substr(0, 10);
   }
-  static std::string number(double value) {
-    std::ostringstream out;
-    out.precision(6);
-    out << value;
-    return out.str();
-  }
+  static std::string number(double value) { return format_significant(value, 6); }
 
  private:
   ScenarioClock clock_;

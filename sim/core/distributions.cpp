@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "sim/core/text.hpp"
+
 namespace lbsim {
 namespace {
 
@@ -19,20 +21,13 @@ constexpr std::array<DistributionKind, 8> kAllKinds = {
     DistributionKind::kErlang,      DistributionKind::kEmpirical,
 };
 
-std::string format_number(double value) {
-  std::ostringstream out;
-  out.precision(10);
-  out << value;
-  return out.str();
-}
-
 [[noreturn]] void reject(const char* family, const std::string& message) {
   throw std::invalid_argument(std::string(family) + ": " + message);
 }
 
 void require_positive_mean(const char* family, double mean_s) {
   if (!std::isfinite(mean_s) || mean_s <= 0.0) {
-    reject(family, "mean must be a finite number > 0 (got " + format_number(mean_s) + ")");
+    reject(family, "mean must be a finite number > 0 (got " + format_significant(mean_s, 10) + ")");
   }
 }
 
@@ -40,7 +35,8 @@ void require_positive_mean(const char* family, double mean_s) {
 // no service time is near them.
 void require_shape_cv(const char* family, double cv) {
   if (!(cv >= 1e-150 && cv <= 1e150)) {
-    reject(family, "cv must be > 0 (within [1e-150, 1e150]) (got " + format_number(cv) + ")");
+    reject(family,
+           "cv must be > 0 (within [1e-150, 1e150]) (got " + format_significant(cv, 10) + ")");
   }
 }
 
@@ -159,8 +155,8 @@ void Distribution::init_uniform(const DistributionConfig& config) {
   const double mean = config.mean_s;
   // 1/sqrt(3) computed another way may land an ulp above the constant: allow 1e-12.
   if (std::isnan(config.cv) || config.cv > std::numbers::inv_sqrt3 * (1.0 + 1e-12)) {
-    reject(family,
-           "cv must be in [0, 1/sqrt(3) = 0.5773502692] (got " + format_number(config.cv) + ")");
+    reject(family, "cv must be in [0, 1/sqrt(3) = 0.5773502692] (got " +
+                       format_significant(config.cv, 10) + ")");
   }
   // cv < 0 means "not given": the whole interval [0, 2 mean].
   double half_width = config.cv < 0.0 ? mean : std::numbers::sqrt3 * config.cv * mean;
@@ -207,11 +203,11 @@ void Distribution::init_bounded_pareto(const DistributionConfig& config) {
   const double mean = config.mean_s;
   const double alpha = config.alpha;
   if (!std::isfinite(alpha) || alpha <= 0.0) {
-    reject(family, "alpha must be a finite number > 0 (got " + format_number(alpha) + ")");
+    reject(family, "alpha must be a finite number > 0 (got " + format_significant(alpha, 10) + ")");
   }
   if (!std::isfinite(config.max_s) || config.max_s < 0.0) {
     reject(family, "max must be a finite number >= 0, 0 meaning max = 1e6 * min (got " +
-                       format_number(config.max_s) + ")");
+                       format_significant(config.max_s, 10) + ")");
   }
   double lower_s = 0.0;
   double upper_s = 0.0;
@@ -221,13 +217,13 @@ void Distribution::init_bounded_pareto(const DistributionConfig& config) {
     lower_s = mean / pareto_raw_moment_ratio(alpha, 1.0, log_ratio);
     upper_s = lower_s * kParetoDefaultRange;
     if (!std::isfinite(upper_s)) {
-      reject(family, "mean " + format_number(mean) + " is too large for max = 1e6 * min");
+      reject(family, "mean " + format_significant(mean, 10) + " is too large for max = 1e6 * min");
     }
   } else {
     upper_s = config.max_s;
     if (mean >= upper_s) {
-      reject(family, "mean must be < max (got mean " + format_number(mean) + ", max " +
-                         format_number(upper_s) + ")");
+      reject(family, "mean must be < max (got mean " + format_significant(mean, 10) + ", max " +
+                         format_significant(upper_s, 10) + ")");
     }
     // mean(L) increases from 0 (L -> 0) to H (L -> H) and L <= mean, so bisect
     // t = ln(L/H) on [kParetoMinLogRatio, ln(mean/H)].
@@ -238,9 +234,9 @@ void Distribution::init_bounded_pareto(const DistributionConfig& config) {
     double t_low = kParetoMinLogRatio;
     double t_high = std::log(target_ratio);
     if (mean_ratio(t_low) > target_ratio) {
-      reject(family, "mean " + format_number(mean) + " is too small for max " +
-                         format_number(upper_s) + " and alpha " + format_number(alpha) +
-                         " (min would be below 1e-150 * max)");
+      reject(family, "mean " + format_significant(mean, 10) + " is too small for max " +
+                         format_significant(upper_s, 10) + " and alpha " +
+                         format_significant(alpha, 10) + " (min would be below 1e-150 * max)");
     }
     // A bracket of width 1e-13 in ln L is a relative error below 1e-12 in L.
     for (int i = 0; i < 200 && t_high - t_low > 1e-13; ++i) {
@@ -281,7 +277,7 @@ void Distribution::init_empirical(const DistributionConfig& config) {
   const char* family = distribution_name(config.kind);
   if (!std::isfinite(config.mean_s) || config.mean_s < 0.0) {
     reject(family, "mean must be a finite number >= 0, 0 meaning keep the samples (got " +
-                       format_number(config.mean_s) + ")");
+                       format_significant(config.mean_s, 10) + ")");
   }
   if (config.samples_s.empty()) reject(family, "samples must hold at least one value");
   double sum = 0.0;
@@ -289,7 +285,7 @@ void Distribution::init_empirical(const DistributionConfig& config) {
     const double x = config.samples_s[i];
     if (!std::isfinite(x) || x < 0.0) {
       reject(family, "samples must be finite numbers >= 0 (sample " + std::to_string(i + 1) +
-                         " is " + format_number(x) + ")");
+                         " is " + format_significant(x, 10) + ")");
     }
     sum += x;
   }
@@ -399,7 +395,7 @@ ZipfSampler::ZipfSampler(std::uint64_t n, double s) : n_(n), s_(s) {
   if (n == 0) throw std::invalid_argument("zipf: n must be >= 1 (got 0)");
   if (!std::isfinite(s) || s <= 0.0) {
     throw std::invalid_argument("zipf: exponent must be a finite number > 0 (got " +
-                                format_number(s) + ")");
+                                format_significant(s, 10) + ")");
   }
   h_integral_x1_ = h_integral(1.5) - 1.0;
   h_integral_n_ = h_integral(static_cast<double>(n) + 0.5);

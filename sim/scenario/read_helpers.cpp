@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "sim/core/distributions.hpp"
+#include "sim/core/text.hpp"
 #include "sim/model/observer.hpp"
 #include "sim/scenario/clock.hpp"
 #include "sim/scenario/csv_reader.hpp"
@@ -41,10 +42,7 @@ double seconds_of(SimTime ns) {
 }
 
 std::string format_number(double value) {
-  std::ostringstream out;
-  out.precision(15);
-  out << value;
-  return out.str();
+  return format_significant(value, 15);
 }
 
 [[noreturn]] void fail(const SourceLocation& where, const std::string& path,

@@ -36,6 +36,7 @@ std::string child(const std::string& path, std::string_view key);
 // off): a config written "20ms" then holds exactly the double 0.02.
 double seconds_of(SimTime ns);
 
+// Numbers in messages: 15 significant digits (format_significant), so "0.1" reads back as 0.1.
 std::string format_number(double value);
 
 [[noreturn]] void fail(const SourceLocation& where, const std::string& path,
