@@ -126,9 +126,8 @@ WrittenRun write_run(const SimulationConfig& config, const RunDirectory& run_dir
   if (!servers_csv) throw OutputError("cannot write " + run_dir.file("servers.csv").string());
   study::RunResult result =
       study::run_simulation(config, &servers_csv, engine_progress(show_progress));
-  servers_csv.flush();
-  if (!servers_csv) throw OutputError("error writing servers.csv");
   servers_csv.close();
+  if (!servers_csv) throw OutputError("error writing servers.csv");
   RunSummary summary = summarize(config, *result.recorder, result.stats);
   write_file(run_dir.file("summary.json"),
              [&](std::ostream& o) { write_json(o, summary_json(summary)); });

@@ -10,7 +10,6 @@
 
 #include "sim/metrics/recorder.hpp"
 #include "sim/model/config.hpp"
-#include "sim/model/simulation.hpp"
 
 namespace lbsim {
 

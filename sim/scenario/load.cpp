@@ -197,7 +197,6 @@ Scenario load_with_what_if(const std::string& yaml, const std::string& display_n
                             "\"");
     }
     apply_what_if(root, *it);
-    scenario.applied_what_if = *what_if_name;
   }
   scenario.config = read_simulation(root, base_dir);
   return scenario;

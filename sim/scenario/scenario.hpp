@@ -76,7 +76,6 @@ struct Scenario {
   std::string base_dir;          // directory of the scenario file; relative file paths resolve here
   SimulationConfig config;       // every unit resolved, every default filled
   std::vector<WhatIf> what_ifs;  // each checked: it applies and gives a valid scenario
-  std::string applied_what_if;   // the what-if this config includes, or empty
 };
 
 // Where a scenario comes from: a file, or text (tests, generated scenarios) whose locations name

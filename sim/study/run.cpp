@@ -70,6 +70,13 @@ std::vector<RunSummary> run_replications(const std::vector<const SimulationConfi
         SimulationConfig config = *variants[index / replications];
         config.replication = index % replications;
         runs[index] = run_summary(config);
+        if (config.replication != 0) {
+          // Per-server detail is read from replication 0 only; dropping it elsewhere keeps a
+          // large study's memory at a few numbers per run.
+          runs[index].server_names = {};
+          runs[index].server_utilization = {};
+          if (runs[index].incident) runs[index].incident->measured.utilization = {};
+        }
       },
       done);
   return runs;
@@ -77,19 +84,6 @@ std::vector<RunSummary> run_replications(const std::vector<const SimulationConfi
 
 unsigned default_threads() {
   return std::max(1u, std::thread::hardware_concurrency());
-}
-
-std::vector<std::vector<double>> metric_rows(const std::vector<RunSummary>& runs,
-                                             const std::vector<MetricId>& metrics) {
-  std::vector<std::vector<double>> rows;
-  rows.reserve(runs.size());
-  for (const RunSummary& run : runs) {
-    std::vector<double> row;
-    row.reserve(metrics.size());
-    for (const MetricId metric : metrics) row.push_back(metric_value(run, metric));
-    rows.push_back(std::move(row));
-  }
-  return rows;
 }
 
 std::vector<analytic::PairedComparison> compare_metrics(const std::vector<RunSummary>& runs,

@@ -45,16 +45,14 @@ void run_indexed(std::size_t count, unsigned threads, const std::function<void(s
 
 // Every (variant, replication) pair: run i is variants[i / R] at replication i % R (common random
 // numbers: replication r of every variant sees the same random streams), summaries in that order.
+// Per-server detail (server names and utilisation, the incident's per-server utilisation) is kept
+// for replication 0 of each variant only.
 [[nodiscard]] std::vector<RunSummary> run_replications(
     const std::vector<const SimulationConfig*>& variants, std::uint64_t replications,
     unsigned threads, const RunsDone& done = {});
 
 // The default thread count: the hardware's, at least 1.
 [[nodiscard]] unsigned default_threads();
-
-// The metrics of each run, a row per run.
-[[nodiscard]] std::vector<std::vector<double>> metric_rows(const std::vector<RunSummary>& runs,
-                                                           const std::vector<MetricId>& metrics);
 
 // For runs laid out as run_replications lays them out: one paired comparison per metric, variant
 // 0 the baseline.

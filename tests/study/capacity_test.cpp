@@ -62,13 +62,21 @@ TEST_CASE("size_fleet: the M/M/1 estimate, and the fewest servers the simulation
 }
 
 TEST_CASE("size_fleet refuses a traced workload and an unknown group") {
+  const Scenario traced = load_scenario(ScenarioText{
+      "name: c\nduration: 1m\nworkload:\n  arrivals: trace\n  trace: {file: trace_gap.csv, "
+      "time_column: gap_s, time_format: gap}\n  service: {dist: exponential, mean: 10ms}\n"
+      "servers:\n  - {group: web, count: 8}\n",
+      "traced.yaml", test::kDataDir});
+  CHECK_CONFIG_ERROR((void)size_fleet(traced, CapacityRequest{}), "traced.yaml", 0, 0,
+                     "capacity scales workload.rate; a traced workload has none");
   const Scenario scenario = load_scenario(ScenarioText{
       "name: c\nduration: 1m\nworkload:\n  rate: 450/s\n  service: {dist: exponential, mean: "
-      "10ms}\nservers:\n  - {group: web, count: 8}\n",
+      "10ms}\nservers:\n  - {group: web, count: 8}\n  - {group: db, count: 2}\n",
       "inline.yaml", "."});
-  CHECK_CONFIG_ERROR((void)sized_group(scenario, std::string("db")), "--group db", 0, 0,
+  CHECK_CONFIG_ERROR((void)sized_group(scenario, std::string("cache")), "--group cache", 0, 0,
                      "expected a server group of inline.yaml");
-  CHECK(sized_group(scenario, std::nullopt) == 0);
+  CHECK(sized_group(scenario, std::string("db")) == 1);
+  CHECK(sized_group(scenario, std::nullopt) == 0);  // the first group by default
 }
 
 }  // namespace
