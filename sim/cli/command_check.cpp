@@ -84,8 +84,10 @@ int command_check(const std::vector<std::string>& args) {
       ("scenario", po::value<std::string>()->required(), "scenario YAML file")
       ("change", po::value<std::string>()->required(), "the named timeline action to check")
       ("slo", po::value<std::string>()->required(),
-       "upper bounds, comma-separated: p50|p90|p99|p999|mean<duration, errors<fraction, "
-       "imbalance<number, utilization_max<fraction; e.g. \"p99<300ms,errors<0.1%\"")
+       "upper bounds, comma-separated: p50|p90|p99|p999|mean<duration (every request, a failure "
+       "at its failure time; latency_p99 ... for completed requests only), errors<fraction, "
+       "imbalance|traffic_imbalance<number, utilization_max<fraction; e.g. "
+       "\"p99<300ms,errors<0.1%\"")
       ("max-imbalance", po::value<double>()->default_value(1.5),
        "limit on utilisation imbalance (busiest / mean server), unless the SLO bounds it; 0 = none")
       ("duration", po::value<std::string>()->default_value("10m"),

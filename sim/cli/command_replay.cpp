@@ -3,6 +3,8 @@
 // actions, alerts and notes on the scenario's clock), writes the run directory, and with
 // --what-if compares the scenario's named alternatives with the baseline over replications (the
 // experiment is sim/study/replay.hpp).
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <set>
@@ -163,6 +165,52 @@ void tell_impact(std::ostream& out, const SimulationConfig& config, const RunSum
   }
 }
 
+// The servers that deviate most from their fair share of requests, worst first (at most
+// `limit`), every overloaded or down one included.
+std::vector<std::size_t> deviating_servers(const IncidentReport& report, std::size_t limit) {
+  const IncidentSummary& incident = report.measured;
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < incident.traffic_share.size(); ++i) {
+    if (!std::isnan(incident.down_fraction[i])) order.push_back(i);
+  }
+  const auto deviation = [&](std::size_t i) {
+    const double share = incident.traffic_share[i];
+    const double off = std::isnan(share) ? 0.0 : std::abs(std::log(std::max(share, 1e-9)));
+    return off + (incident.crashed[i] != 0 ? 100.0 : 0.0) + incident.down_fraction[i] * 10.0;
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return deviation(a) > deviation(b); });
+  if (order.size() > limit) order.resize(limit);
+  return order;
+}
+
+void tell_server_table(std::ostream& out, const RunSummary& summary) {
+  const IncidentSummary& incident = summary.incident->measured;
+  const std::vector<std::size_t> shown = deviating_servers(*summary.incident, 6);
+  std::vector<std::vector<std::string>> rows;
+  for (const std::size_t i : shown) {
+    const double share = incident.traffic_share[i];
+    const double failed =
+        incident.dispatched[i] > 0 ? static_cast<double>(incident.failed_attempts[i]) /
+                                         static_cast<double>(incident.dispatched[i])
+                                   : 0.0;
+    rows.push_back({summary.server_names[i],
+                    std::isnan(share) ? "-" : format_significant(share, 3) + "x",
+                    std::isnan(incident.utilization[i]) ? "-" : percent(incident.utilization[i]),
+                    percent(incident.down_fraction[i]), percent(failed),
+                    std::to_string(incident.failed_attempts[i])});
+  }
+  out << "\n";
+  print_table(out,
+              {"server", "requests vs fair share", "busy while up", "down", "attempts failed",
+               "failed"},
+              rows);
+  if (shown.size() < incident.traffic_share.size()) {
+    out << "  (the " << shown.size() << " servers furthest from their fair share; every server is "
+        << "in servers.csv)\n";
+  }
+}
+
 void tell_servers(std::ostream& out, const RunSummary& summary, const ClockText& clock) {
   const IncidentReport& report = *summary.incident;
   const IncidentSummary& incident = report.measured;
@@ -171,16 +219,22 @@ void tell_servers(std::ostream& out, const RunSummary& summary, const ClockText&
     for (const std::string& name : list) text += (text.empty() ? "" : ", ") + name;
     return text.empty() ? std::string("none") : text;
   };
-  out << "\nservers (utilisation over the incident window; fleet mean "
+  out << "\nservers over the incident window (fleet mean utilisation while up "
       << percent(incident.utilization_mean) << "):\n"
-      << "  overloaded (crashed, or >= 90% busy)  " << names(report.overloaded) << '\n'
-      << "  underused (<= half the fleet mean)    " << names(report.underused) << '\n'
+      << "  overloaded  " << names(report.overloaded) << '\n'
+      << "  underused   " << names(report.underused) << '\n'
+      << "  down        " << names(report.down) << '\n'
+      << "  (overloaded: crashed from overload, overload errors on >= 1% of its requests, or >= 90%"
+         " busy while up;\n   underused: <= 90% of its fair share of requests by weight, or busy"
+         " <= 75% of the fleet mean;\n   down: down >= half its time in the fleet, not from "
+         "overload)\n"
       << "  crashed " << incident.servers_crashed << " (" << incident.crashes
       << " crashes), killed " << incident.servers_killed << ", ejected " << incident.servers_ejected
       << " (" << incident.ejections << " ejections); at most "
       << percent(incident.max_fleet_down_fraction) << " of the fleet out of rotation";
   if (incident.max_fleet_down_at >= 0) out << " (" << clock.at(incident.max_fleet_down_at) << ")";
   out << '\n';
+  tell_server_table(out, summary);
   if (!incident.cascade.empty()) {
     out << "\ncascade (each server's first failure):\n";
     for (const CascadeStep& step : incident.cascade) {

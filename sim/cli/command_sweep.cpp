@@ -19,9 +19,9 @@ using study::SweepPlan;
 using study::SweepResult;
 
 // Shown in the terminal table (the CSV has every metric).
-const std::vector<MetricId> kShown = {MetricId::kErrorRate, MetricId::kLatencyP50,
-                                      MetricId::kLatencyP99, MetricId::kUtilizationMean,
-                                      MetricId::kImbalance};
+const std::vector<MetricId> kShown = {MetricId::kErrorRate,       MetricId::kResponseP50,
+                                      MetricId::kResponseP99,     MetricId::kUtilizationMean,
+                                      MetricId::kImbalance,       MetricId::kTrafficImbalance};
 
 void write_sweep_csv(std::ostream& out, const SweepPlan& plan, const SweepResult& result) {
   const std::uint64_t replications = result.replications;

@@ -19,16 +19,16 @@ constexpr std::array<MetricInfo, kMetricCount> kCatalogue = {{
      "completed request rate"},
     {M::kErrorRate, "error_rate", "errors", U::kFraction, B::kLower, "errors %", 100.0,
      "error rate"},
-    {M::kLatencyMean, "latency_mean_s", "mean", U::kSeconds, B::kLower, "mean ms", 1e3,
-     "mean response time"},
-    {M::kLatencyP50, "latency_p50_s", "p50", U::kSeconds, B::kLower, "p50 ms", 1e3,
-     "median response time"},
-    {M::kLatencyP90, "latency_p90_s", "p90", U::kSeconds, B::kLower, "p90 ms", 1e3,
-     "90th percentile response time"},
-    {M::kLatencyP99, "latency_p99_s", "p99", U::kSeconds, B::kLower, "p99 ms", 1e3,
-     "99th percentile response time"},
-    {M::kLatencyP999, "latency_p999_s", "p999", U::kSeconds, B::kLower, "p99.9 ms", 1e3,
-     "99.9th percentile response time"},
+    {M::kLatencyMean, "latency_mean_s", "latency_mean", U::kSeconds, B::kLower, "mean ms (ok)",
+     1e3, "mean latency of completed requests"},
+    {M::kLatencyP50, "latency_p50_s", "latency_p50", U::kSeconds, B::kLower, "p50 ms (ok)", 1e3,
+     "median latency of completed requests"},
+    {M::kLatencyP90, "latency_p90_s", "latency_p90", U::kSeconds, B::kLower, "p90 ms (ok)", 1e3,
+     "90th percentile latency of completed requests"},
+    {M::kLatencyP99, "latency_p99_s", "latency_p99", U::kSeconds, B::kLower, "p99 ms (ok)", 1e3,
+     "99th percentile latency of completed requests"},
+    {M::kLatencyP999, "latency_p999_s", "latency_p999", U::kSeconds, B::kLower, "p99.9 ms (ok)",
+     1e3, "99.9th percentile latency of completed requests"},
     {M::kUtilizationMean, "utilization_mean", nullptr, U::kFraction, B::kNeither, "util", 1.0,
      "mean server utilisation"},
     {M::kUtilizationMax, "utilization_max", "utilization_max", U::kFraction, B::kLower, "util max",
@@ -45,6 +45,20 @@ constexpr std::array<MetricInfo, kMetricCount> kCatalogue = {{
      "worst window's error rate after the incident start"},
     {M::kServersCrashed, "servers_crashed", nullptr, U::kCount, B::kLower, "crashed", 1.0,
      "servers that crashed from overload"},
+    {M::kResponseMean, "response_mean_s", "mean", U::kSeconds, B::kLower, "mean ms (all)", 1e3,
+     "mean response time, failures included"},
+    {M::kResponseP50, "response_p50_s", "p50", U::kSeconds, B::kLower, "p50 ms (all)", 1e3,
+     "median response time, failures included"},
+    {M::kResponseP90, "response_p90_s", "p90", U::kSeconds, B::kLower, "p90 ms (all)", 1e3,
+     "90th percentile response time, failures included"},
+    {M::kResponseP99, "response_p99_s", "p99", U::kSeconds, B::kLower, "p99 ms (all)", 1e3,
+     "99th percentile response time, failures included"},
+    {M::kResponseP999, "response_p999_s", "p999", U::kSeconds, B::kLower, "p99.9 ms (all)", 1e3,
+     "99.9th percentile response time, failures included"},
+    {M::kTrafficImbalance, "traffic_imbalance", "traffic_imbalance", U::kNumber, B::kLower,
+     "traffic imb", 1.0, "traffic imbalance (largest share of requests over its fair share)"},
+    {M::kBudgetSpent, "error_budget_spent", nullptr, U::kFraction, B::kLower, "budget %", 100.0,
+     "error budget spent by the incident"},
 }};
 
 constexpr bool catalogue_in_id_order() {
@@ -108,6 +122,21 @@ double metric_value(const RunSummary& s, MetricId id) {
     case M::kServersCrashed:
       return incident(
           [](const IncidentReport& r) { return static_cast<double>(r.measured.servers_crashed); });
+    case M::kResponseMean:
+      return s.response_mean_s;
+    case M::kResponseP50:
+      return s.response_p50_s;
+    case M::kResponseP90:
+      return s.response_p90_s;
+    case M::kResponseP99:
+      return s.response_p99_s;
+    case M::kResponseP999:
+      return s.response_p999_s;
+    case M::kTrafficImbalance:
+      return s.traffic_imbalance;
+    case M::kBudgetSpent:
+      if (!s.incident || !s.incident->budget) return kNoValue;
+      return s.incident->budget->burned_fraction;
   }
   throw std::logic_error("metric_value: unknown metric");
 }

@@ -30,8 +30,15 @@ enum class MetricId : std::uint8_t {
   kImpact,
   kPeakErrorRate,
   kServersCrashed,
+  kResponseMean,  // every request, a failure counted at the time it failed
+  kResponseP50,
+  kResponseP90,
+  kResponseP99,
+  kResponseP999,
+  kTrafficImbalance,
+  kBudgetSpent,
 };
-inline constexpr std::size_t kMetricCount = 16;
+inline constexpr std::size_t kMetricCount = 23;
 
 enum class MetricUnit : std::uint8_t { kSeconds, kFraction, kNumber, kPerSecond, kCount };
 enum class Better : std::uint8_t { kLower, kHigher, kNeither };
@@ -39,7 +46,7 @@ enum class Better : std::uint8_t { kLower, kHigher, kNeither };
 struct MetricInfo {
   MetricId id;
   const char* name;   // output files: CSV columns, `metric` values, JSON keys
-  const char* alias;  // the SLO's short name ("p99"), or nullptr
+  const char* alias;  // the SLO's and alerts' short name ("p99"), or nullptr
   MetricUnit unit;
   Better better;
   const char* heading;  // terminal table column

@@ -18,6 +18,11 @@ Recorder::Recorder(RecorderSetup setup)
     throw std::invalid_argument("recorder needs window > 0 and end > warmup");
   }
   totals_.utilization.assign(setup_.servers.size(), 0.0);
+  totals_.dispatched.assign(setup_.servers.size(), 0);
+  totals_.failed_attempts.assign(setup_.servers.size(), 0);
+  totals_.overload_errors.assign(setup_.servers.size(), 0);
+  totals_.traffic_share.assign(setup_.servers.size(), kNoValue);
+  totals_.down_fraction.assign(setup_.servers.size(), kNoValue);
   for (std::size_t i = 0; i < tracks_.size(); ++i) {
     tracks_[i].member = setup_.servers[i].joins_at == 0;
     tracks_[i].status.member = tracks_[i].member;
@@ -32,7 +37,10 @@ Recorder::Recorder(RecorderSetup setup)
     incident_first_failure_.assign(setup_.user_population, UINT32_MAX);
   }
   if (setup_.servers_csv != nullptr) {
-    *setup_.servers_csv << "t_s,server,group,arrivals,completed,utilization,queue_mean,queue_max\n";
+    std::ostream& out = *setup_.servers_csv;
+    out << "t_s,server,group,arrivals,completed,utilization,queue_mean,queue_max,dispatched,failed";
+    for (const ErrorKind kind : kServerErrorKinds) out << ',' << error_kind_name(kind);
+    out << ",up_s,down_s,ejected_s,failing_checks_s,drained_s\n";
   }
 }
 
@@ -48,22 +56,60 @@ void Recorder::mark(std::vector<std::uint64_t>& bits, std::uint64_t user, std::u
 void Recorder::integrate(ServerTrack& track, SimTime until) {
   if (until <= track.last_change) return;
   const auto dt = static_cast<double>(until - track.last_change);
-  // Capacity counts only while the server is in the fleet (a server that joins later is not
-  // "idle" before it exists), and while a server that left still finishes its work.
-  const bool counts = track.member || track.busy > 0;
+  // Capacity counts only while the server is up in the fleet (a server that joins later is not
+  // "idle" before it exists, a crashed one is not idle while down), and while a server that left
+  // still finishes its work.
+  const bool capacity = (track.member && track.status.up) || track.busy > 0;
+  const ServerStatus& status = track.status;
   track.busy_area += track.busy * dt;
   track.queue_area += static_cast<double>(track.queued) * dt;
-  if (counts) track.member_area += dt;
+  if (capacity) track.capacity_area += dt;
+  if (track.member) {
+    track.fleet_area += dt;
+    if (!status.up) track.down_area += dt;
+    if (status.ejected) track.ejected_area += dt;
+    if (!status.passing) track.failing_area += dt;
+    if (status.drained) track.drained_area += dt;
+  }
   if (until > setup_.warmup_ns) {
-    const SimTime from = std::max(track.last_change, setup_.warmup_ns);
-    track.measured_busy_area += track.busy * static_cast<double>(until - from);
-    if (counts) track.measured_member_area += static_cast<double>(until - from);
+    const auto measured = static_cast<double>(until - std::max(track.last_change, setup_.warmup_ns));
+    track.measured_busy_area += track.busy * measured;
+    if (capacity) track.measured_capacity_area += measured;
+    if (track.member) {
+      track.measured_fleet_area += measured;
+      if (!status.up) track.measured_down_area += measured;
+    }
   }
   track.last_change = until;
 }
 
 void Recorder::advance_to(SimTime now) {
   while (now >= window_end_ && window_start_ < setup_.end_ns) close_window();
+}
+
+void Recorder::write_server_row(std::size_t i, double utilization, double queue_mean) const {
+  const ServerTrack& track = tracks_[i];
+  std::ostream& out = *setup_.servers_csv;
+  out << format_number(to_seconds(window_start_)) << ',' << setup_.servers[i].name << ','
+      << setup_.servers[i].group << ',' << track.dispatched << ',' << track.completed << ','
+      << format_number(utilization) << ',' << format_number(queue_mean) << ',' << track.queue_max
+      << ',' << track.dispatched << ',' << track.failed;
+  for (const std::uint32_t count : track.by_error) out << ',' << count;
+  out << ',' << format_number((track.fleet_area - track.down_area) / 1e9) << ','
+      << format_number(track.down_area / 1e9) << ',' << format_number(track.ejected_area / 1e9)
+      << ',' << format_number(track.failing_area / 1e9) << ','
+      << format_number(track.drained_area / 1e9) << '\n';
+}
+
+void Recorder::keep_incident_window(std::size_t i) {
+  const ServerTrack& track = tracks_[i];
+  window_busy_.push_back(static_cast<float>(track.busy_area));
+  window_member_.push_back(static_cast<float>(track.capacity_area * setup_.servers[i].workers));
+  window_fleet_.push_back(static_cast<float>(track.fleet_area));
+  window_down_.push_back(static_cast<float>(track.down_area));
+  window_dispatched_.push_back(static_cast<std::uint32_t>(track.dispatched));
+  window_failed_.push_back(static_cast<std::uint32_t>(track.failed));
+  window_overload_.push_back(track.overload);
 }
 
 void Recorder::close_window() {
@@ -73,33 +119,36 @@ void Recorder::close_window() {
   double util_max = 0.0;
   double queue_sum = 0.0;
   std::size_t members = 0;
+  // Traffic imbalance: max over servers of dispatched / (weight x time in the fleet), scaled by
+  // the fleet's totals of both (share_over_fair).
+  double dispatched_total = 0.0, weighted_total = 0.0, per_weight_max = 0.0;
   for (std::size_t i = 0; i < tracks_.size(); ++i) {
     ServerTrack& track = tracks_[i];
     integrate(track, end);
-    const double member_time = track.member_area;
+    const double capacity = track.capacity_area;
     const double util =
-        member_time > 0 ? track.busy_area / (setup_.servers[i].workers * member_time) : kNoValue;
+        capacity > 0 ? track.busy_area / (setup_.servers[i].workers * capacity) : kNoValue;
     const double queue_mean = length > 0 ? track.queue_area / length : 0.0;
-    if (member_time > 0) {
+    if (capacity > 0) {
       ++members;
       util_sum += util;
       util_max = std::max(util_max, util);
     }
+    const double weighted = setup_.servers[i].weight * track.fleet_area;
+    dispatched_total += static_cast<double>(track.dispatched);
+    if (weighted > 0.0) {
+      weighted_total += weighted;
+      per_weight_max = std::max(per_weight_max, static_cast<double>(track.dispatched) / weighted);
+    }
     queue_sum += queue_mean;
-    if (setup_.servers_csv != nullptr) {
-      std::ostream& out = *setup_.servers_csv;
-      out << format_number(to_seconds(window_start_)) << ',' << setup_.servers[i].name << ','
-          << setup_.servers[i].group << ',' << track.arrivals << ',' << track.completed << ','
-          << format_number(util) << ',' << format_number(queue_mean) << ',' << track.queue_max
-          << '\n';
-    }
-    if (incident_.start >= 0) {
-      window_busy_.push_back(static_cast<float>(track.busy_area));
-      window_member_.push_back(static_cast<float>(track.member_area * setup_.servers[i].workers));
-    }
-    track.busy_area = track.queue_area = track.member_area = 0.0;
+    if (setup_.servers_csv != nullptr) write_server_row(i, util, queue_mean);
+    if (incident_.start >= 0) keep_incident_window(i);
+    track.busy_area = track.queue_area = track.capacity_area = track.fleet_area = 0.0;
+    track.down_area = track.ejected_area = track.failing_area = track.drained_area = 0.0;
     track.queue_max = track.queued;
-    track.arrivals = track.completed = 0;
+    track.dispatched = track.completed = track.failed = 0;
+    track.by_error.fill(0);
+    track.overload = 0;
   }
   current_.start = window_start_;
   current_.utilization_mean = members == 0 ? 0.0 : util_sum / static_cast<double>(members);
@@ -111,15 +160,25 @@ void Recorder::close_window() {
   current_.imbalance = members > 0 && current_.utilization_mean > 0
                            ? current_.utilization_max / current_.utilization_mean
                            : kNoValue;
+  if (dispatched_total > 0.0 && weighted_total > 0.0) {
+    current_.traffic_imbalance = per_weight_max * weighted_total / dispatched_total;
+  }
   if (window_latency_.count() > 0) {
     current_.mean_s = window_latency_.mean_s();
     current_.p50_s = window_latency_.quantile_s(0.50);
     current_.p90_s = window_latency_.quantile_s(0.90);
     current_.p99_s = window_latency_.quantile_s(0.99);
   }
+  if (window_response_.count() > 0) {
+    current_.response_mean_s = window_response_.mean_s();
+    current_.response_p50_s = window_response_.quantile_s(0.50);
+    current_.response_p90_s = window_response_.quantile_s(0.90);
+    current_.response_p99_s = window_response_.quantile_s(0.99);
+  }
   windows_.push_back(current_);
   current_ = WindowRow{};
   window_latency_.reset();
+  window_response_.reset();
   window_start_ = window_end_;
   window_end_ += setup_.window_ns;
 }
@@ -143,12 +202,32 @@ void Recorder::on_request_arrival(SimTime now, std::uint64_t user, double /*dema
 
 void Recorder::on_dispatch(SimTime now, std::uint32_t server) {
   advance_to(now);
-  ++tracks_[server].arrivals;
+  ServerTrack& track = tracks_[server];
+  ++track.dispatched;
+  if (now >= setup_.warmup_ns) ++track.measured_dispatched;
+}
+
+void Recorder::on_attempt_failed(SimTime now, std::uint32_t server, ErrorKind error) {
+  advance_to(now);
+  ServerTrack& track = tracks_[server];
+  ++track.failed;
+  for (std::size_t k = 0; k < kServerErrorKinds.size(); ++k) {
+    if (kServerErrorKinds[k] == error) ++track.by_error[k];
+  }
+  const bool overload = is_overload_error(error);
+  if (overload) ++track.overload;
+  if (now >= setup_.warmup_ns) {
+    ++track.measured_failed;
+    if (overload) ++track.measured_overload;
+  }
 }
 
 void Recorder::on_request_done(SimTime now, const RequestOutcome& outcome) {
   advance_to(now);
   const bool measured = outcome.arrival >= setup_.warmup_ns;
+  const SimTime response = outcome.end - outcome.arrival;
+  window_response_.record(response);
+  if (measured) response_.record(response);
   if (outcome.error == ErrorKind::kNone) {
     ++current_.completed;
     const SimTime latency = outcome.end - outcome.arrival;
@@ -253,6 +332,7 @@ void Recorder::on_server_leave(SimTime now, std::uint32_t server) {
 void Recorder::on_server_status(SimTime now, std::uint32_t server, const ServerStatus& status) {
   advance_to(now);
   ServerTrack& track = tracks_[server];
+  integrate(track, now);  // the time so far counts under the status it had
   const ServerStatus before = track.status;
   track.status = status;
   members_ = members_ - (before.member ? 1 : 0) + (status.member ? 1 : 0);
@@ -316,6 +396,11 @@ void Recorder::on_window_boundary(SimTime now) {
   out.p50_s = row.p50_s;
   out.p90_s = row.p90_s;
   out.p99_s = row.p99_s;
+  out.response_mean_s = row.response_mean_s;
+  out.response_p50_s = row.response_p50_s;
+  out.response_p90_s = row.response_p90_s;
+  out.response_p99_s = row.response_p99_s;
+  out.traffic_imbalance = row.traffic_imbalance;
   out.utilization_mean = row.members > 0 ? row.utilization_mean : kNoValue;
   out.utilization_max = row.members > 0 ? row.utilization_max : kNoValue;
   out.imbalance = row.imbalance;
@@ -333,15 +418,39 @@ void Recorder::finish() {
   if (finished_) return;
   finished_ = true;
   while (window_start_ < setup_.end_ns) close_window();
-  for (std::size_t i = 0; i < tracks_.size(); ++i) {
-    const double member_time = tracks_[i].measured_member_area;
-    totals_.utilization[i] =
-        member_time > 0 ? tracks_[i].measured_busy_area / (setup_.servers[i].workers * member_time)
-                        : kNoValue;
-  }
+  finish_totals();
   if (incident_.start >= 0) finish_incident();
   std::stable_sort(log_.begin(), log_.end(),
                    [](const LogRow& a, const LogRow& b) { return a.time < b.time; });
+}
+
+void Recorder::finish_totals() {
+  double dispatched_total = 0.0, weighted_total = 0.0;
+  for (std::size_t i = 0; i < tracks_.size(); ++i) {
+    const ServerTrack& track = tracks_[i];
+    const double capacity = track.measured_capacity_area;
+    totals_.utilization[i] =
+        capacity > 0 ? track.measured_busy_area / (setup_.servers[i].workers * capacity) : kNoValue;
+    totals_.dispatched[i] = track.measured_dispatched;
+    totals_.failed_attempts[i] = track.measured_failed;
+    totals_.overload_errors[i] = track.measured_overload;
+    totals_.down_fraction[i] = track.measured_fleet_area > 0
+                                   ? track.measured_down_area / track.measured_fleet_area
+                                   : kNoValue;
+    dispatched_total += static_cast<double>(track.measured_dispatched);
+    weighted_total += setup_.servers[i].weight * track.measured_fleet_area;
+  }
+  for (std::size_t i = 0; i < tracks_.size(); ++i) {
+    const ServerTrack& track = tracks_[i];
+    const double share =
+        share_over_fair(static_cast<double>(track.measured_dispatched), dispatched_total,
+                        setup_.servers[i].weight * track.measured_fleet_area, weighted_total);
+    totals_.traffic_share[i] = share;
+    if (!std::isnan(share) &&
+        (std::isnan(totals_.traffic_imbalance) || share > totals_.traffic_imbalance)) {
+      totals_.traffic_imbalance = share;
+    }
+  }
 }
 
 void Recorder::finish_incident() {
@@ -374,25 +483,45 @@ void Recorder::finish_incident() {
   for (std::size_t w = 0; w < incident_failed_.size() && w < end_window; ++w) {
     incident_.failed += incident_failed_[w];
   }
-  // Utilisation over the windows overlapping [start, end).
+  // Per-server figures over the windows overlapping [start, end).
   const std::size_t servers = tracks_.size();
-  std::vector<double> busy(servers, 0.0), capacity(servers, 0.0);
+  std::vector<double> busy(servers, 0.0), capacity(servers, 0.0), fleet(servers, 0.0);
+  std::vector<double> down(servers, 0.0);
+  incident_.dispatched.assign(servers, 0);
+  incident_.failed_attempts.assign(servers, 0);
+  incident_.overload_errors.assign(servers, 0);
   const auto first_window = static_cast<std::size_t>(incident_.start / setup_.window_ns);
   for (std::size_t w = first_window; w < end_window && (w + 1) * servers <= window_busy_.size();
        ++w) {
     for (std::size_t i = 0; i < servers; ++i) {
-      busy[i] += window_busy_[w * servers + i];
-      capacity[i] += window_member_[w * servers + i];
+      const std::size_t at = w * servers + i;
+      busy[i] += window_busy_[at];
+      capacity[i] += window_member_[at];
+      fleet[i] += window_fleet_[at];
+      down[i] += window_down_[at];
+      incident_.dispatched[i] += window_dispatched_[at];
+      incident_.failed_attempts[i] += window_failed_[at];
+      incident_.overload_errors[i] += window_overload_[at];
     }
   }
   incident_.utilization.assign(servers, kNoValue);
-  double sum = 0.0;
+  incident_.traffic_share.assign(servers, kNoValue);
+  incident_.down_fraction.assign(servers, kNoValue);
+  double sum = 0.0, dispatched_total = 0.0, weighted_total = 0.0;
   std::size_t counted = 0;
   for (std::size_t i = 0; i < servers; ++i) {
+    dispatched_total += static_cast<double>(incident_.dispatched[i]);
+    weighted_total += setup_.servers[i].weight * fleet[i];
+    if (fleet[i] > 0.0) incident_.down_fraction[i] = down[i] / fleet[i];
     if (capacity[i] <= 0.0) continue;
     incident_.utilization[i] = busy[i] / capacity[i];
     sum += incident_.utilization[i];
     ++counted;
+  }
+  for (std::size_t i = 0; i < servers; ++i) {
+    incident_.traffic_share[i] =
+        share_over_fair(static_cast<double>(incident_.dispatched[i]), dispatched_total,
+                        setup_.servers[i].weight * fleet[i], weighted_total);
   }
   incident_.utilization_mean = counted > 0 ? sum / static_cast<double>(counted) : kNoValue;
   incident_.crashed.assign(servers, 0);

@@ -29,7 +29,8 @@ void write_timeseries_csv(std::ostream& out, const Recorder& recorder) {
   for (int k = 1; k < kErrorKindCount; ++k)
     out << ',' << error_kind_name(static_cast<ErrorKind>(k));
   out << ",mean_s,p50_s,p90_s,p99_s,utilization_mean,utilization_max,queue_total_mean,wasted,"
-         "retries,servers_down,members,healthy,imbalance\n";
+         "retries,servers_down,members,healthy,imbalance,response_mean_s,response_p50_s,response_p90_s,"
+         "response_p99_s,traffic_imbalance\n";
   const SimTime warmup = recorder.setup().warmup_ns;
   for (const WindowRow& row : recorder.windows()) {
     out << format_number(to_seconds(row.start)) << ',' << (row.start < warmup ? 1 : 0) << ','
@@ -41,7 +42,10 @@ void write_timeseries_csv(std::ostream& out, const Recorder& recorder) {
         << format_number(row.utilization_mean) << ',' << format_number(row.utilization_max) << ','
         << format_number(row.queue_total_mean) << ',' << row.wasted << ',' << row.retries << ','
         << row.servers_down << ',' << row.members << ',' << row.healthy << ','
-        << format_number(row.imbalance) << '\n';
+        << format_number(row.imbalance) << ',' << format_number(row.response_mean_s) << ','
+        << format_number(row.response_p50_s) << ',' << format_number(row.response_p90_s) << ','
+        << format_number(row.response_p99_s) << ',' << format_number(row.traffic_imbalance)
+        << '\n';
   }
 }
 

@@ -7,8 +7,12 @@ namespace lbsim {
 
 namespace {
 
-constexpr double kOverloadedUtilization = 0.9;
-constexpr double kUnderusedShare = 0.5;
+// The rules of classify_servers (README, "Overloaded and underused servers").
+constexpr double kOverloadedUtilization = 0.9;   // busy this much of its up time
+constexpr double kOverloadErrorShare = 0.01;     // overload errors / attempts dispatched to it
+constexpr double kDownFraction = 0.5;            // down this much of its time in the fleet
+constexpr double kUnderusedTrafficShare = 0.9;   // of its fair share of the attempts
+constexpr double kUnderusedUtilization = 0.75;   // of the fleet's mean utilisation
 
 double ratio(double num, double den) {
   return den > 0.0 ? num / den : 0.0;
@@ -35,12 +39,27 @@ IncidentReport make_incident(const SimulationConfig& config, const Recorder& rec
   report.measured = *recorder.incident();
   const IncidentSummary& incident = report.measured;
   for (std::size_t i = 0; i < incident.utilization.size(); ++i) {
-    const double u = incident.utilization[i];
+    ServerLoad load;
+    load.utilization = incident.utilization[i];
+    load.traffic_share = incident.traffic_share[i];
+    load.down_fraction = incident.down_fraction[i];
+    load.dispatched = incident.dispatched[i];
+    load.overload_errors = incident.overload_errors[i];
+    load.crashed = incident.crashed[i] != 0;
     const std::string& name = recorder.setup().servers[i].name;
-    if (incident.crashed[i] != 0 || u >= kOverloadedUtilization) {
-      report.overloaded.push_back(name);
-    } else if (!std::isnan(u) && u <= kUnderusedShare * incident.utilization_mean) {
-      report.underused.push_back(name);
+    switch (classify_server(load, incident.utilization_mean)) {
+      case ServerClass::kOverloaded:
+        report.overloaded.push_back(name);
+        break;
+      case ServerClass::kDown:
+        report.down.push_back(name);
+        break;
+      case ServerClass::kUnderused:
+        report.underused.push_back(name);
+        break;
+      case ServerClass::kNormal:
+      case ServerClass::kAbsent:
+        break;
     }
   }
   const IncidentConfig& slo = config.incident;
@@ -74,6 +93,14 @@ void summarize_latency(const Recorder& recorder, RunSummary& s) {
     s.latency_p999_s = latency.quantile_s(0.999);
     s.latency_max_s = latency.max_s();
   }
+  const LatencyHistogram& response = recorder.response();
+  if (response.count() > 0) {
+    s.response_mean_s = response.mean_s();
+    s.response_p50_s = response.quantile_s(0.50);
+    s.response_p90_s = response.quantile_s(0.90);
+    s.response_p99_s = response.quantile_s(0.99);
+    s.response_p999_s = response.quantile_s(0.999);
+  }
   const LatencyHistogram& wait = recorder.wait();
   if (wait.count() > 0) {
     s.wait_mean_s = wait.mean_s();
@@ -85,6 +112,12 @@ void summarize_servers(const Recorder& recorder, RunSummary& s) {
   const Totals& totals = recorder.totals();
   for (const ServerInfo& server : recorder.setup().servers) s.server_names.push_back(server.name);
   s.server_utilization = totals.utilization;
+  s.server_dispatched = totals.dispatched;
+  s.server_failed = totals.failed_attempts;
+  s.server_overload_errors = totals.overload_errors;
+  s.server_traffic_share = totals.traffic_share;
+  s.server_down_fraction = totals.down_fraction;
+  s.traffic_imbalance = totals.traffic_imbalance;
   double util_sum = 0.0;
   std::size_t members = 0;  // servers in the fleet for part of the measured period
   for (const double u : totals.utilization) {
@@ -153,11 +186,29 @@ nlohmann::ordered_json incident_json(const RunSummary& summary) {
       {"servers",
        {{"utilization_mean", number_or_null(incident.utilization_mean)},
         {"overloaded", report.overloaded},
-        {"underused", report.underused}}},
+        {"underused", report.underused},
+        {"down", report.down}}},
   };
 }
 
 }  // namespace
+
+ServerClass classify_server(const ServerLoad& load, double fleet_utilization_mean) {
+  if (std::isnan(load.down_fraction)) return ServerClass::kAbsent;  // never in the fleet
+  const bool overload_errors =
+      load.overload_errors > 0 && static_cast<double>(load.overload_errors) >=
+                                      kOverloadErrorShare * static_cast<double>(load.dispatched);
+  if (load.crashed || overload_errors ||
+      (!std::isnan(load.utilization) && load.utilization >= kOverloadedUtilization)) {
+    return ServerClass::kOverloaded;
+  }
+  if (load.down_fraction >= kDownFraction) return ServerClass::kDown;
+  const bool little_traffic = !std::isnan(load.traffic_share) &&
+                              load.traffic_share <= kUnderusedTrafficShare;
+  const bool little_work = !std::isnan(load.utilization) && fleet_utilization_mean > 0.0 &&
+                           load.utilization <= kUnderusedUtilization * fleet_utilization_mean;
+  return little_traffic || little_work ? ServerClass::kUnderused : ServerClass::kNormal;
+}
 
 RunSummary summarize(const SimulationConfig& config, const Recorder& recorder,
                      const RunStats& stats) {
@@ -224,6 +275,11 @@ nlohmann::ordered_json summary_json(const RunSummary& s) {
       {"p90", number_or_null(s.latency_p90_s)},   {"p99", number_or_null(s.latency_p99_s)},
       {"p999", number_or_null(s.latency_p999_s)}, {"max", number_or_null(s.latency_max_s)},
   };
+  doc["response_s"] = {
+      {"mean", number_or_null(s.response_mean_s)}, {"p50", number_or_null(s.response_p50_s)},
+      {"p90", number_or_null(s.response_p90_s)},   {"p99", number_or_null(s.response_p99_s)},
+      {"p999", number_or_null(s.response_p999_s)},
+  };
   doc["wait_s"] = {{"mean", number_or_null(s.wait_mean_s)}, {"p99", number_or_null(s.wait_p99_s)}};
   doc["users"] = {{"population", s.user_population},
                   {"active", s.users_active},
@@ -234,6 +290,7 @@ nlohmann::ordered_json summary_json(const RunSummary& s) {
       {"went_down", s.servers_went_down},
       {"utilization",
        {{"mean", s.utilization_mean}, {"max", s.utilization_max}, {"imbalance", s.imbalance}}},
+      {"traffic_imbalance", number_or_null(s.traffic_imbalance)},
   };
   if (s.clock) {
     doc["clock"] = {{"start_epoch_s", s.clock->start_epoch_s},

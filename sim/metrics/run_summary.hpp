@@ -32,11 +32,10 @@ struct IncidentReport {
   // How long the error rate stayed above the recovery threshold after the start: 0 if it never
   // went above it, to the end of the run if it never recovered.
   double impact_s = 0.0;
-  // "Some servers overloaded while others idle", over the incident window: overloaded = crashed
-  // from overload or busy >= 90% of the time; underused = not overloaded and busy at most half
-  // the fleet's mean.
+  // "Some servers overloaded while others idle", over the incident window (classify_servers).
   std::vector<std::string> overloaded;
   std::vector<std::string> underused;
+  std::vector<std::string> down;  // down most of the window, not from overload
   std::optional<ErrorBudget> budget;  // with incident.slo
 };
 
@@ -56,15 +55,23 @@ struct RunSummary {
   double latency_mean_s = kNoValue, latency_p50_s = kNoValue, latency_p90_s = kNoValue;
   double latency_p99_s = kNoValue, latency_p999_s = kNoValue, latency_max_s = kNoValue;
   double wait_mean_s = kNoValue, wait_p99_s = kNoValue;
+  // Every request, a failure counted at the time it failed (a timeout at 2 s is a 2 s response).
+  double response_mean_s = kNoValue, response_p50_s = kNoValue, response_p90_s = kNoValue;
+  double response_p99_s = kNoValue, response_p999_s = kNoValue;
 
   std::uint64_t user_population = 0, users_active = 0, users_affected = 0;
   double users_affected_fraction = 0.0;
 
   std::vector<std::string> server_names;   // every server of the run, added ones included
-  std::vector<double> server_utilization;  // per server, measured period (NaN: never a member)
+  // Per server over the measured period (Totals): utilisation while up (NaN: never up in the
+  // fleet), attempts dispatched and failed, overload errors, share over fair share, time down.
+  std::vector<double> server_utilization;
+  std::vector<std::uint64_t> server_dispatched, server_failed, server_overload_errors;
+  std::vector<double> server_traffic_share, server_down_fraction;
   std::uint64_t servers_went_down = 0;
-  // Over servers in the fleet for part of the measured period; imbalance = max / mean.
+  // Over servers up in the fleet for part of the measured period; imbalance = max / mean.
   double utilization_mean = 0.0, utilization_max = 0.0, imbalance = 0.0;
+  double traffic_imbalance = kNoValue;  // the largest server_traffic_share
 
   std::optional<ScenarioClock> clock;      // when the scenario has one
   std::optional<IncidentReport> incident;  // when the scenario has an incident start
@@ -72,6 +79,24 @@ struct RunSummary {
 
   [[nodiscard]] std::uint64_t unfinished() const { return offered - completed - failed; }
 };
+
+// One server over a span (an incident window, a measured period), as classify_server reads it.
+struct ServerLoad {
+  double utilization = kNoValue;    // busy share of its up time; NaN: never up
+  double traffic_share = kNoValue;  // share_over_fair of the attempts dispatched
+  double down_fraction = kNoValue;  // of its time in the fleet; NaN: never in the fleet
+  std::uint64_t dispatched = 0, overload_errors = 0;
+  bool crashed = false;  // from overload
+};
+
+enum class ServerClass : std::uint8_t { kOverloaded, kDown, kUnderused, kNormal, kAbsent };
+
+// What an SRE sees, in this order: overloaded = crashed from overload, or overload errors
+// (queue_full, queue_timeout, timeout) on at least 1% of the attempts sent to it, or busy >= 90%
+// of its up time; down = down at least half its time in the fleet (killed, not overloaded);
+// underused = given at most 90% of its fair share of the attempts, or busy at most 75% of the
+// fleet's mean utilisation; absent = never in the fleet.
+[[nodiscard]] ServerClass classify_server(const ServerLoad& load, double fleet_utilization_mean);
 
 // The summary of a finished run.
 [[nodiscard]] RunSummary summarize(const SimulationConfig& config, const Recorder& recorder,

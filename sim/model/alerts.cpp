@@ -42,6 +42,16 @@ double metric_value(AlertMetric metric, const WindowMetrics& m) {
       return m.retries_per_s;
     case AlertMetric::kQueueTotal:
       return m.queue_total;
+    case AlertMetric::kResponseMean:
+      return m.response_mean_s;
+    case AlertMetric::kResponseP50:
+      return m.response_p50_s;
+    case AlertMetric::kResponseP90:
+      return m.response_p90_s;
+    case AlertMetric::kResponseP99:
+      return m.response_p99_s;
+    case AlertMetric::kTrafficImbalance:
+      return m.traffic_imbalance;
   }
   return std::nan("");
 }

@@ -140,7 +140,10 @@ void Client::attempt_failed(SimTime now, std::uint32_t slot, ErrorKind error) {
   if (call.attempt != slot) return;  // an attempt the client had already given up on
   call.attempt = kNoServer;
   call.last_server = at_server ? server : kNoServer;
-  if (at_server) m_.health.observe(now, server, error);
+  if (at_server) {
+    m_.health.observe(now, server, error);
+    m_.observer->on_attempt_failed(now, server, error);
+  }
   if (may_retry(call, error, now)) {
     if (!call.retrying) {
       call.retrying = true;
@@ -184,6 +187,7 @@ void Client::handle_deadline(SimTime now, std::uint32_t c, std::uint32_t generat
                                    ? m_.requests[slot].server
                                    : kNoServer;
   if (slot != kNoServer) abandon_attempt(now, slot);
+  if (server != kNoServer) m_.observer->on_attempt_failed(now, server, ErrorKind::kTimeout);
   finish_call(now, c, ErrorKind::kTimeout, -1, server);
 }
 

@@ -9,11 +9,21 @@ std::string_view alert_metric_name(AlertMetric metric) {
     case AlertMetric::kLatencyMean:
       return "latency_mean";
     case AlertMetric::kLatencyP50:
-      return "p50";
+      return "latency_p50";
     case AlertMetric::kLatencyP90:
-      return "p90";
+      return "latency_p90";
     case AlertMetric::kLatencyP99:
+      return "latency_p99";
+    case AlertMetric::kResponseMean:
+      return "response_mean";
+    case AlertMetric::kResponseP50:
+      return "p50";
+    case AlertMetric::kResponseP90:
+      return "p90";
+    case AlertMetric::kResponseP99:
       return "p99";
+    case AlertMetric::kTrafficImbalance:
+      return "traffic_imbalance";
     case AlertMetric::kUtilizationMean:
       return "utilization_mean";
     case AlertMetric::kUtilizationMax:

@@ -173,7 +173,7 @@ struct ServerGroupConfig {
 enum class AlertMetric : std::uint8_t {
   kErrorRate,    // failed / (completed + failed), by end time
   kLatencyMean,  // seconds, completed requests
-  kLatencyP50,
+  kLatencyP50,   // named latency_p50, ...: completed requests only
   kLatencyP90,
   kLatencyP99,
   kUtilizationMean,  // over member servers
@@ -186,7 +186,13 @@ enum class AlertMetric : std::uint8_t {
   kOfferedRate,      // arrivals per second
   kRetryRate,        // retries per second
   kQueueTotal,       // time-averaged requests queued at servers, fleet total
+  kResponseMean,     // seconds, every request that ended, a failure at the time it failed
+  kResponseP50,      // named p50, p90, p99: the failure-aware percentiles are the default
+  kResponseP90,
+  kResponseP99,
+  kTrafficImbalance,  // the largest share of attempts dispatched over its fair share by weight
 };
+inline constexpr int kAlertMetricCount = static_cast<int>(AlertMetric::kTrafficImbalance) + 1;
 [[nodiscard]] std::string_view alert_metric_name(AlertMetric metric);
 
 // Fires when the metric is above (or below) the threshold in every window for at least for_ns

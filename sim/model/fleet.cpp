@@ -29,7 +29,7 @@ Fleet::Fleet(Model& model, const SimulationConfig& config) : m_(model) {
           o.knee > 0 || o.crash_queue >= 0 || o.cold_start_ns > 0 || o.queue_timeout_ns > 0;
       servers_.push_back(std::move(server));
       info_.push_back({server_name(group.group, group.first_index + i), group.group, group.workers,
-                       group.speed, group.join_at_ns});
+                       group.speed, group.join_at_ns, group.weight});
       names_.push_back(info_.back().name);
       group_.push_back(group_index);
       flags_.push_back(present ? 0 : kNotMember);

@@ -84,8 +84,12 @@ struct ServerStatus {
 struct WindowMetrics {
   SimTime start = 0, end = 0;
   double error_rate = 0.0;
+  // Completed requests only.
   double latency_mean_s = 0.0, p50_s = 0.0, p90_s = 0.0, p99_s = 0.0;
+  // Every request that ended in the window, a failure counted at the time it failed.
+  double response_mean_s = 0.0, response_p50_s = 0.0, response_p90_s = 0.0, response_p99_s = 0.0;
   double utilization_mean = 0.0, utilization_max = 0.0, imbalance = 0.0;
+  double traffic_imbalance = 0.0;  // the largest dispatched share over its fair share by weight
   double healthy_servers = 0.0, healthy_fraction = 0.0, servers_down = 0.0;
   double offered_per_s = 0.0, retries_per_s = 0.0, queue_total = 0.0;
 };
@@ -115,6 +119,9 @@ class Observer {
   virtual void on_dispatch(SimTime /*now*/, std::uint32_t /*server*/) {}
   // The client got a response or gave up; exactly once per request.
   virtual void on_request_done(SimTime /*now*/, const RequestOutcome& /*outcome*/) {}
+  // An attempt that reached `server` failed there (queue_full, refused, timeout, crash_lost,
+  // queue_timeout), whether or not it will be retried: the server's own failures.
+  virtual void on_attempt_failed(SimTime /*now*/, std::uint32_t /*server*/, ErrorKind /*error*/) {}
   // A failed attempt will be retried (after its back-off).
   virtual void on_retry(SimTime /*now*/) {}
   // A server joined the fleet (servers not present from the start: join_at).

@@ -26,6 +26,7 @@ struct ServerInfo {
   std::int32_t workers = 1;
   double speed = 1.0;
   SimTime joins_at = 0;  // when it joins the fleet (0 = from the start)
+  double weight = 1.0;   // as configured: its fair share of traffic is weight / sum of weights
 };
 
 struct RunStats {

@@ -26,11 +26,11 @@ using yaml::Node;
 
 AlertMetric read_alert_metric(const Node& node, const std::string& path) {
   KeyList names;
-  for (int m = 0; m <= static_cast<int>(AlertMetric::kQueueTotal); ++m) {
+  for (int m = 0; m < kAlertMetricCount; ++m) {
     names.emplace_back(alert_metric_name(static_cast<AlertMetric>(m)));
   }
   const std::string text = read_choice(node, path, names);
-  for (int m = 0; m <= static_cast<int>(AlertMetric::kQueueTotal); ++m) {
+  for (int m = 0; m < kAlertMetricCount; ++m) {
     if (alert_metric_name(static_cast<AlertMetric>(m)) == text) return static_cast<AlertMetric>(m);
   }
   return AlertMetric::kErrorRate;
@@ -49,11 +49,16 @@ double read_threshold(const Node& node, const std::string& path, AlertMetric met
     case AlertMetric::kLatencyP50:
     case AlertMetric::kLatencyP90:
     case AlertMetric::kLatencyP99:
+    case AlertMetric::kResponseMean:
+    case AlertMetric::kResponseP50:
+    case AlertMetric::kResponseP90:
+    case AlertMetric::kResponseP99:
       return seconds_of(read_duration(node, path, false));
     case AlertMetric::kOfferedRate:
     case AlertMetric::kRetryRate:
       return read_rate(node, path, false);
     case AlertMetric::kImbalance:
+    case AlertMetric::kTrafficImbalance:
     case AlertMetric::kHealthyServers:
     case AlertMetric::kServersDown:
     case AlertMetric::kQueueTotal:

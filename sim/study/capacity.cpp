@@ -27,15 +27,21 @@ SimulationConfig at(const SimulationConfig& base, std::size_t group, double mult
 // imbalance: 0 and 1 in the model).
 std::optional<double> predicted(MetricId metric, int workers, double lambda, double mu) {
   switch (metric) {
+    // Nothing fails in M/M/c, so a failure-aware percentile is the completed one.
     case MetricId::kLatencyMean:
+    case MetricId::kResponseMean:
       return analytic::mmc_mean_response_s(workers, lambda, mu);
     case MetricId::kLatencyP50:
+    case MetricId::kResponseP50:
       return analytic::mmc_response_quantile_s(workers, lambda, mu, 0.5);
     case MetricId::kLatencyP90:
+    case MetricId::kResponseP90:
       return analytic::mmc_response_quantile_s(workers, lambda, mu, 0.9);
     case MetricId::kLatencyP99:
+    case MetricId::kResponseP99:
       return analytic::mmc_response_quantile_s(workers, lambda, mu, 0.99);
     case MetricId::kLatencyP999:
+    case MetricId::kResponseP999:
       return analytic::mmc_response_quantile_s(workers, lambda, mu, 0.999);
     case MetricId::kUtilizationMax:
       return lambda / (workers * mu);

@@ -19,7 +19,8 @@ namespace lbsim::study {
 // The compared metrics, in the order files and tables list them.
 inline const std::vector<MetricId> kCompareMetrics = {
     MetricId::kLatencyP50, MetricId::kLatencyP99, MetricId::kLatencyP999,   MetricId::kLatencyMean,
-    MetricId::kErrorRate,  MetricId::kImbalance,  MetricId::kUtilizationMax};
+    MetricId::kErrorRate,  MetricId::kImbalance,  MetricId::kUtilizationMax, MetricId::kResponseP99,
+    MetricId::kTrafficImbalance};
 
 struct Variant {
   std::string text;  // as given in --strategies

@@ -17,7 +17,8 @@ namespace lbsim::study {
 // period, so that every alternative is measured on the same span.
 inline const std::vector<MetricId> kImpactMetrics = {
     MetricId::kUsersAffected, MetricId::kFailedRequests, MetricId::kErrorRate, MetricId::kImpact,
-    MetricId::kPeakErrorRate, MetricId::kServersCrashed, MetricId::kLatencyP99};
+    MetricId::kPeakErrorRate, MetricId::kServersCrashed, MetricId::kResponseP99,
+    MetricId::kBudgetSpent};
 
 struct Alternative {
   std::string name;

@@ -1,7 +1,8 @@
 #pragma once
 // Service-level objectives ("p99<300ms,errors<0.1%"), shared by check and capacity: parsing, and
 // judging a value against a bound. The metrics a term can bound are the catalogue's with an SLO
-// alias (p50, p90, p99, p999, mean, errors, imbalance, utilization_max).
+// alias: p50, p90, p99, p999 and mean count every request, a failure at the time it failed;
+// latency_p50 ... latency_mean count completed requests only.
 #include <array>
 #include <string>
 #include <vector>
@@ -11,10 +12,12 @@
 namespace lbsim::study {
 
 // The metrics an SLO may bound, in the order messages list them.
-inline constexpr std::array<MetricId, 8> kSloMetrics = {
-    MetricId::kLatencyP50,  MetricId::kLatencyP90,    MetricId::kLatencyP99,
-    MetricId::kLatencyP999, MetricId::kLatencyMean,   MetricId::kErrorRate,
-    MetricId::kImbalance,   MetricId::kUtilizationMax};
+inline constexpr std::array<MetricId, 14> kSloMetrics = {
+    MetricId::kResponseP50,     MetricId::kResponseP90,      MetricId::kResponseP99,
+    MetricId::kResponseP999,    MetricId::kResponseMean,     MetricId::kErrorRate,
+    MetricId::kImbalance,       MetricId::kTrafficImbalance, MetricId::kUtilizationMax,
+    MetricId::kLatencyP50,      MetricId::kLatencyP90,       MetricId::kLatencyP99,
+    MetricId::kLatencyP999,     MetricId::kLatencyMean};
 
 // One upper bound.
 struct SloTerm {

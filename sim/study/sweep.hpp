@@ -19,7 +19,9 @@ inline const std::vector<MetricId> kSweepMetrics = {
     MetricId::kOfferedRate,    MetricId::kThroughput,  MetricId::kErrorRate,
     MetricId::kLatencyMean,    MetricId::kLatencyP50,  MetricId::kLatencyP90,
     MetricId::kLatencyP99,     MetricId::kLatencyP999, MetricId::kUtilizationMean,
-    MetricId::kUtilizationMax, MetricId::kImbalance};
+    MetricId::kUtilizationMax, MetricId::kImbalance,   MetricId::kResponseMean,
+    MetricId::kResponseP50,    MetricId::kResponseP90, MetricId::kResponseP99,
+    MetricId::kResponseP999,   MetricId::kTrafficImbalance};
 
 struct Axis {
   std::string key;

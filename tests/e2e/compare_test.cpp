@@ -134,10 +134,11 @@ TEST_CASE("compare prints the table and writes compare.csv, runs.csv and compare
                           "diff_high,replications\n",
                           0) == 0);
   const auto rows = read_csv(fs::path(out) / "compare.csv");
-  CHECK(rows.size() == 2 * 7);
+  CHECK(rows.size() == 2 * 9);
   const std::string runs_csv = read_file(fs::path(out) / "runs.csv");
   CHECK(runs_csv.rfind("variant,replication,latency_p50_s,latency_p99_s,latency_p999_s,"
-                       "latency_mean_s,error_rate,utilization_imbalance,utilization_max\n",
+                       "latency_mean_s,error_rate,utilization_imbalance,utilization_max,"
+                       "response_p99_s,traffic_imbalance\n",
                        0) == 0);
   const auto runs = read_csv(fs::path(out) / "runs.csv");
   REQUIRE(runs.size() == 2 * 3);
@@ -150,7 +151,7 @@ TEST_CASE("compare prints the table and writes compare.csv, runs.csv and compare
   CHECK(json["scenario"] == "fleet");
   CHECK(json["replications"] == 3);
   CHECK(json["baseline"] == "round_robin");
-  CHECK(json["metrics"].size() == 7);
+  CHECK(json["metrics"].size() == 9);
   REQUIRE(json["variants"].size() == 2);
   CHECK(json["runs"].size() == 6);
   for (const char* metric : kMetricNames) {
@@ -187,7 +188,7 @@ TEST_CASE("compare prints the table and writes compare.csv, runs.csv and compare
                                 " --strategies round_robin --replications 2 --force --out " +
                                 shell_quote(out) + kShort);
   REQUIRE_MESSAGE(forced.status == 0, forced.output);
-  CHECK(read_csv(fs::path(out) / "compare.csv").size() == 7);
+  CHECK(read_csv(fs::path(out) / "compare.csv").size() == 9);
 }
 
 TEST_CASE("compare output does not depend on the number of threads") {
@@ -216,8 +217,8 @@ TEST_CASE("common random numbers: a variant compared with itself differs by exac
                 " --strategies random,random --replications 4 --out " + shell_quote(out) + kShort);
   REQUIRE_MESSAGE(r.status == 0, r.output);
   const auto rows = read_csv(fs::path(out) / "compare.csv");
-  REQUIRE(rows.size() == 2 * 7);
-  for (std::size_t i = 7; i < rows.size(); ++i) {
+  REQUIRE(rows.size() == 2 * 9);
+  for (std::size_t i = 9; i < rows.size(); ++i) {
     const auto& row = rows[i];
     CAPTURE(row.at("metric"));
     CHECK(row.at("diff_mean") == "0");

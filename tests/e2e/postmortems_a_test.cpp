@@ -119,6 +119,20 @@ void check_replay(const RunOutput& out, const SimulationConfig& config, const Do
     }
   }
   CHECK(incident.servers_crashed == (hot_crash ? hot.size() : 0));
+  // The conclusion a postmortem review reads (issue 11): the hot servers, and only they, are
+  // overloaded; every other server is underused (it got well under its fair share); none is
+  // down.
+  REQUIRE(out.report.has_value());
+  std::vector<std::string> hot_names, cold_names;
+  for (std::uint32_t s = 0; s < incident.utilization.size(); ++s) {
+    const std::string name = config.servers[0].group + "-" + std::to_string(s);
+    bool is_hot = false;
+    for (const std::uint32_t h : hot) is_hot = is_hot || h == s;
+    (is_hot ? hot_names : cold_names).push_back(name);
+  }
+  CHECK(out.report->overloaded == hot_names);
+  CHECK(out.report->underused == cold_names);
+  CHECK(out.report->down.empty());
 }
 
 // pre_rollout_check: the change and its rollback never happen, so nothing fails at all.

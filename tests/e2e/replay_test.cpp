@@ -126,13 +126,17 @@ TEST_CASE("check blocks the weight change and passes a benign one") {
 
 TEST_CASE("check blocks a change after which nothing is served") {
   // A circuit breaker with max_requests 0 rejects every attempt: nothing completes, so there is
-  // no p99 at all. No value cannot show the bound is kept: the change is blocked.
+  // no completed-request p99 at all. No value cannot show the bound is kept: the change is
+  // blocked. (The failure-aware p99 has a value, the immediate 503s; the error rate says they
+  // failed.)
   const auto r = run_cli(
-      "check scenarios/weight_cascade.yaml --change lb_change --duration 2m --slo 'p99<300ms' "
+      "check scenarios/weight_cascade.yaml --change lb_change --duration 2m "
+      "--slo 'latency_p99<300ms' "
       "--set 'timeline.0={at: \"08:35\", action: set_circuit_breakers, name: lb_change, "
       "circuit_breakers: {max_requests: 0}}'");
   CHECK_MESSAGE(r.status == 3, r.output);
-  CHECK(r.output.find("99th percentile response time no value") != std::string::npos);
+  CHECK(r.output.find("99th percentile latency of completed requests no value") !=
+        std::string::npos);
 }
 
 TEST_CASE("check: a bad SLO or an unknown change is bad input") {

@@ -49,7 +49,8 @@ TEST_CASE("sweep: the grid's points x replications in one tidy CSV, and a summar
   CHECK(rows[0] ==
         "point,replication,workload.rate,balancer.strategy,offered_rate_per_s,throughput_per_s,"
         "error_rate,latency_mean_s,latency_p50_s,latency_p90_s,latency_p99_s,latency_p999_s,"
-        "utilization_mean,utilization_max,utilization_imbalance");
+        "utilization_mean,utilization_max,utilization_imbalance,response_mean_s,response_p50_s,"
+        "response_p90_s,response_p99_s,response_p999_s,traffic_imbalance");
   // The last axis varies fastest; replications are adjacent.
   CHECK(rows[1].rfind("0,0,1600/s,random,", 0) == 0);
   CHECK(rows[2].rfind("0,1,1600/s,random,", 0) == 0);
@@ -59,7 +60,7 @@ TEST_CASE("sweep: the grid's points x replications in one tidy CSV, and a summar
   CHECK(summary[0] ==
         "point,workload.rate,balancer.strategy,metric,mean,ci_low,ci_high,half_width,"
         "replications");
-  CHECK(summary.size() == 1 + 4 * 11);
+  CHECK(summary.size() == 1 + 4 * 17);
   // Common random numbers: both strategies at 1600/s saw the same arrivals, so the offered rate
   // of replication 0 is the same number for both points.
   const auto offered = [&](std::size_t row) {
@@ -95,7 +96,8 @@ TEST_CASE("capacity: the fewest M/M/1 servers for a mean response under 25 ms, a
   const auto rows = lines(read_file(scratch.dir / "capacity.csv"));
   REQUIRE(rows.size() == 3);
   CHECK(rows[0] ==
-        "load,rate_per_s,servers,analytic_servers,p99_s,error_rate,utilization_mean,meets_slo");
+        "load,rate_per_s,servers,analytic_servers,p99_s,error_rate,utilization_mean,meets_slo,"
+        "response_p99_s");
   CHECK(rows[1].rfind("1,1000,17,17,", 0) == 0);
   CHECK(rows[2].rfind("0.5,500,9,9,", 0) == 0);
   const auto doc = nlohmann::json::parse(read_file(scratch.dir / "capacity.json"));

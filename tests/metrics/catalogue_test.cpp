@@ -35,11 +35,22 @@ TEST_CASE("the SLO metrics: alias, file name, unit (which parses the bound) and 
   };
   // These names are the interface of --slo and of compare.csv, whatif.csv and sweep.csv.
   const Expected expected[] = {
-      {"p50", "latency_p50_s", MetricUnit::kSeconds, 1e3, "median response time"},
-      {"p90", "latency_p90_s", MetricUnit::kSeconds, 1e3, "90th percentile response time"},
-      {"p99", "latency_p99_s", MetricUnit::kSeconds, 1e3, "99th percentile response time"},
-      {"p999", "latency_p999_s", MetricUnit::kSeconds, 1e3, "99.9th percentile response time"},
-      {"mean", "latency_mean_s", MetricUnit::kSeconds, 1e3, "mean response time"},
+      // The short names are the failure-aware ones (every request, a failure at its failure
+      // time); latency_* are completed requests only.
+      {"p50", "response_p50_s", MetricUnit::kSeconds, 1e3, "median response time, failures included"},
+      {"p90", "response_p90_s", MetricUnit::kSeconds, 1e3,
+       "90th percentile response time, failures included"},
+      {"p99", "response_p99_s", MetricUnit::kSeconds, 1e3,
+       "99th percentile response time, failures included"},
+      {"p999", "response_p999_s", MetricUnit::kSeconds, 1e3,
+       "99.9th percentile response time, failures included"},
+      {"mean", "response_mean_s", MetricUnit::kSeconds, 1e3, "mean response time, failures included"},
+      {"latency_p99", "latency_p99_s", MetricUnit::kSeconds, 1e3,
+       "99th percentile latency of completed requests"},
+      {"latency_mean", "latency_mean_s", MetricUnit::kSeconds, 1e3,
+       "mean latency of completed requests"},
+      {"traffic_imbalance", "traffic_imbalance", MetricUnit::kNumber, 1.0,
+       "traffic imbalance (largest share of requests over its fair share)"},
       {"errors", "error_rate", MetricUnit::kFraction, 100.0, "error rate"},
       {"imbalance", "utilization_imbalance", MetricUnit::kNumber, 1.0,
        "utilisation imbalance (busiest / mean)"},
@@ -80,10 +91,19 @@ TEST_CASE("metric_value reads the field each metric names") {
   CHECK(metric_value(s, MetricId::kImpact) == 0.0);
   CHECK(metric_value(s, MetricId::kPeakErrorRate) == 0.0);
   CHECK(metric_value(s, MetricId::kServersCrashed) == 0.0);
+  CHECK(std::isnan(metric_value(s, MetricId::kBudgetSpent)));  // no SLO, no budget
   IncidentReport incident;
   incident.impact_s = 14;
   incident.measured.peak_error_rate = 15;
   incident.measured.servers_crashed = 16;
+  s.response_mean_s = 17;
+  s.response_p50_s = 18;
+  s.response_p90_s = 19;
+  s.response_p99_s = 20;
+  s.response_p999_s = 21;
+  s.traffic_imbalance = 22;
+  incident.budget = ErrorBudget{};
+  incident.budget->burned_fraction = 23;
   s.incident = incident;
   for (const MetricInfo& info : metric_catalogue()) {
     CAPTURE(info.name);

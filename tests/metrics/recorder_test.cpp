@@ -121,11 +121,88 @@ TEST_CASE("Recorder: utilisation and queues are time averages; per-server rows a
   // Over the whole measured period: g-0 5/20, g-1 (15 + 5) / (2 x 20).
   CHECK(r.totals().utilization == std::vector<double>{0.25, 0.5});
   CHECK(csv.str() ==
-        "t_s,server,group,arrivals,completed,utilization,queue_mean,queue_max\n"
-        "0,g-0,g,1,1,0.5,0,0\n"
-        "0,g-1,g,1,0,0.75,1.5,3\n"
-        "10,g-0,g,0,0,0,0,0\n"
-        "10,g-1,g,1,0,0.25,0,0\n");
+        "t_s,server,group,arrivals,completed,utilization,queue_mean,queue_max,dispatched,failed,"
+        "queue_full,timeout,refused,crash_lost,queue_timeout,up_s,down_s,ejected_s,"
+        "failing_checks_s,drained_s\n"
+        "0,g-0,g,1,1,0.5,0,0,1,0,0,0,0,0,0,10,0,0,0,0\n"
+        "0,g-1,g,1,0,0.75,1.5,3,1,0,0,0,0,0,0,10,0,0,0,0\n"
+        "10,g-0,g,0,0,0,0,0,0,0,0,0,0,0,0,10,0,0,0,0\n"
+        "10,g-1,g,1,0,0.25,0,0,1,0,0,0,0,0,0,10,0,0,0,0\n");
+}
+
+TEST_CASE("Recorder: a down server is down, not idle; its failures and traffic share are its own") {
+  // Issue 11: g-0 (weight 1) is busy 2 s, crashes at 4 s and is back at 9 s, and receives
+  // 6 attempts, 4 refused while down and 1 timeout; g-1 (weight 3) gets 2 attempts and is idle.
+  std::ostringstream csv;
+  RecorderSetup s = setup({1, 1}, 0, 10 * kSecond);
+  s.servers[1].weight = 3.0;
+  s.servers_csv = &csv;
+  Recorder r(s);
+  const auto status = [&](SimTime t, std::uint32_t server, bool up, bool passing) {
+    ServerStatus st;
+    st.member = true;
+    st.up = up;
+    st.passing = passing;
+    r.on_server_status(t, server, st);
+  };
+  status(0, 0, true, true);
+  status(0, 1, true, true);
+  r.on_dispatch(1 * kSecond, 0);
+  r.on_server_state(2 * kSecond, 0, 1, 0);
+  r.on_dispatch(2 * kSecond, 1);
+  r.on_dispatch(3 * kSecond, 1);
+  r.on_server_state(4 * kSecond, 0, 0, 0);
+  r.on_server_down(4 * kSecond, 0, DownCause::kCrash);
+  status(4 * kSecond, 0, false, true);
+  for (int i = 0; i < 4; ++i) {
+    r.on_dispatch(5 * kSecond, 0);
+    r.on_attempt_failed(5 * kSecond, 0, ErrorKind::kRefused);
+  }
+  status(6 * kSecond, 0, false, false);  // and now failing its checks too
+  r.on_server_up(9 * kSecond, 0);
+  status(9 * kSecond, 0, true, false);
+  r.on_dispatch(9 * kSecond, 0);
+  r.on_attempt_failed(9'500 * kMs, 0, ErrorKind::kTimeout);
+  r.finish();
+  // Utilisation over the 5 s it was up (0-4 s, 9-10 s): busy 2 s of them = 0.4, not 2/10.
+  CHECK(r.totals().utilization[0] == doctest::Approx(0.4).epsilon(1e-12));
+  CHECK(r.totals().down_fraction[0] == doctest::Approx(0.5).epsilon(1e-12));
+  CHECK(r.totals().dispatched == std::vector<std::uint64_t>{6, 2});
+  CHECK(r.totals().failed_attempts == std::vector<std::uint64_t>{5, 0});
+  CHECK(r.totals().overload_errors == std::vector<std::uint64_t>{1, 0});  // the timeout
+  // Shares: g-0 6/8 of the attempts for a fair 1/4 = 3; g-1 2/8 for 3/4 = 1/3.
+  CHECK(r.totals().traffic_share[0] == doctest::Approx(3.0).epsilon(1e-12));
+  CHECK(r.totals().traffic_share[1] == doctest::Approx(1.0 / 3.0).epsilon(1e-12));
+  CHECK(r.totals().traffic_imbalance == doctest::Approx(3.0).epsilon(1e-12));
+  REQUIRE(r.windows().size() == 1);
+  CHECK(r.windows()[0].traffic_imbalance == doctest::Approx(3.0).epsilon(1e-12));
+  // The utilisation heatmap's mean and imbalance skip no server, but count only up time.
+  CHECK(r.windows()[0].utilization_mean == doctest::Approx(0.2).epsilon(1e-12));
+  CHECK(csv.str() ==
+        "t_s,server,group,arrivals,completed,utilization,queue_mean,queue_max,dispatched,failed,"
+        "queue_full,timeout,refused,crash_lost,queue_timeout,up_s,down_s,ejected_s,"
+        "failing_checks_s,drained_s\n"
+        "0,g-0,g,6,0,0.4,0,0,6,5,0,1,4,0,0,5,5,0,4,0\n"
+        "0,g-1,g,2,0,0,0,0,2,0,0,0,0,0,0,10,0,0,0,0\n");
+}
+
+TEST_CASE("Recorder: response times count failures at the time they failed") {
+  Recorder r(setup({1}, 0, 10 * kSecond));
+  // 98 completed in 10 ms, 2 timed out at 2 s: the completed p99 is 10 ms, the response p99 2 s.
+  for (int i = 0; i < 100; ++i) {
+    r.on_request_arrival(0, 0, 0.001);
+    const bool fails = i >= 98;
+    r.on_request_done(fails ? 2 * kSecond : 10 * kMs,
+                      outcome(0, 0, 0, fails ? 2 * kSecond : 10 * kMs,
+                              fails ? ErrorKind::kTimeout : ErrorKind::kNone));
+  }
+  r.finish();
+  CHECK(r.latency().quantile_s(0.99) == doctest::Approx(0.010).epsilon(0.004));
+  CHECK(r.response().quantile_s(0.99) == doctest::Approx(2.0).epsilon(0.004));
+  CHECK(r.response().count() == 100);
+  CHECK(r.windows()[0].response_p99_s == doctest::Approx(2.0).epsilon(0.004));
+  CHECK(r.windows()[0].p99_s == doctest::Approx(0.010).epsilon(0.004));
+  CHECK(r.response().mean_s() == doctest::Approx((98 * 0.010 + 2 * 2.0) / 100).epsilon(1e-12));
 }
 
 TEST_CASE("Recorder: latency mean is exact, quantiles within the histogram's bucket bound") {

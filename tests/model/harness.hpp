@@ -4,10 +4,12 @@
 #include <cmath>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sim/metrics/recorder.hpp"
+#include "sim/metrics/run_summary.hpp"
 #include "sim/model/simulation.hpp"
 #include "sim/model/strategy.hpp"
 
@@ -73,6 +75,8 @@ struct RunOutput {
   std::vector<WindowRow> windows;
   RunStats stats;
   IncidentSummary incident;  // default (start -1) when the run has no incident
+  // The conclusions summary.json states (overloaded, underused, down servers); with an incident.
+  std::optional<IncidentReport> report;
 };
 
 inline RunOutput run_config(const SimulationConfig& config) {
@@ -90,7 +94,10 @@ inline RunOutput run_config(const SimulationConfig& config) {
                         ? out.totals.wait_sum_s / static_cast<double>(out.totals.completed)
                         : 0.0;
   out.windows = recorder.windows();
-  if (recorder.incident() != nullptr) out.incident = *recorder.incident();
+  if (recorder.incident() != nullptr) {
+    out.incident = *recorder.incident();
+    out.report = summarize(config, recorder, out.stats).incident;
+  }
   return out;
 }
 

@@ -609,9 +609,15 @@ TEST_CASE("timeline keys: every alert metric with its threshold in its own unit"
   const Case cases[] = {
       {"error_rate", "5%", AlertMetric::kErrorRate, 0.05},
       {"latency_mean", "20ms", AlertMetric::kLatencyMean, 0.02},
-      {"p50", "10ms", AlertMetric::kLatencyP50, 0.01},
-      {"p90", "100ms", AlertMetric::kLatencyP90, 0.1},
-      {"p99", "500ms", AlertMetric::kLatencyP99, 0.5},
+      {"latency_p50", "10ms", AlertMetric::kLatencyP50, 0.01},
+      {"latency_p90", "100ms", AlertMetric::kLatencyP90, 0.1},
+      {"latency_p99", "500ms", AlertMetric::kLatencyP99, 0.5},
+      // The failure-aware percentiles own the short names (README, "Latency").
+      {"response_mean", "20ms", AlertMetric::kResponseMean, 0.02},
+      {"p50", "10ms", AlertMetric::kResponseP50, 0.01},
+      {"p90", "100ms", AlertMetric::kResponseP90, 0.1},
+      {"p99", "500ms", AlertMetric::kResponseP99, 0.5},
+      {"traffic_imbalance", "1.5", AlertMetric::kTrafficImbalance, 1.5},
       {"utilization_mean", "80%", AlertMetric::kUtilizationMean, 0.8},
       {"utilization_max", "0.95", AlertMetric::kUtilizationMax, 0.95},
       {"imbalance", "1.5", AlertMetric::kImbalance, 1.5},
@@ -706,10 +712,10 @@ TEST_CASE("timeline keys: alert errors") {
                      "inline.yaml", 12, 12,
                      "alerts.1.name: duplicate alert name \"a\" (first at inline.yaml:11:12)");
   CHECK_CONFIG_ERROR(load(head + "  - {name: a, metric: p98, above: 1s}\n"), "inline.yaml", 11, 23,
-                     "alerts.0.metric: expected one of error_rate, latency_mean, p50, p90, p99, "
-                     "utilization_mean, utilization_max, imbalance, healthy_servers, "
-                     "healthy_fraction, servers_down, offered_rate, retry_rate, queue_total; got "
-                     "\"p98\"");
+                     "alerts.0.metric: expected one of error_rate, latency_mean, latency_p50, "
+                     "latency_p90, latency_p99, utilization_mean, utilization_max, imbalance, "
+                     "healthy_servers, healthy_fraction, servers_down, offered_rate, retry_rate, "
+                     "queue_total, response_mean, p50, p90, p99, traffic_imbalance; got \"p98\"");
   CHECK_CONFIG_ERROR(load(head + "  - {name: a, metric: p99, above: 0.5}\n"), "inline.yaml", 11, 35,
                      "alerts.0.above: expected a duration with a unit");
   CHECK_CONFIG_ERROR(load(head + "  - {name: a, metric: error_rate, above: 150%}\n"), "inline.yaml",

@@ -12,9 +12,11 @@ namespace {
 
 TEST_CASE("parse_slo reads each term's metric, operator and bound in its unit") {
   const std::vector<SloTerm> terms =
-      parse_slo("p99<300ms, errors<=0.1%,imbalance<1.5,utilization_max<80%,p999<2s");
-  REQUIRE(terms.size() == 5);
-  CHECK(terms[0].metric == MetricId::kLatencyP99);
+      parse_slo("p99<300ms, errors<=0.1%,imbalance<1.5,utilization_max<80%,p999<2s,"
+                "latency_p99<100ms,traffic_imbalance<1.2");
+  REQUIRE(terms.size() == 7);
+  // The short names bound the failure-aware percentiles; latency_* the completed-only ones.
+  CHECK(terms[0].metric == MetricId::kResponseP99);
   CHECK_FALSE(terms[0].inclusive);
   CHECK(terms[0].bound == doctest::Approx(0.3).epsilon(1e-12));
   CHECK(terms[0].text == "p99<300ms");
@@ -25,14 +27,19 @@ TEST_CASE("parse_slo reads each term's metric, operator and bound in its unit") 
   CHECK(terms[2].bound == 1.5);
   CHECK(terms[3].metric == MetricId::kUtilizationMax);
   CHECK(terms[3].bound == doctest::Approx(0.8).epsilon(1e-12));
-  CHECK(terms[4].metric == MetricId::kLatencyP999);
+  CHECK(terms[4].metric == MetricId::kResponseP999);
   CHECK(terms[4].bound == 2.0);
+  CHECK(terms[5].metric == MetricId::kLatencyP99);
+  CHECK(terms[5].bound == doctest::Approx(0.1).epsilon(1e-12));
+  CHECK(terms[6].metric == MetricId::kTrafficImbalance);
+  CHECK(terms[6].bound == 1.2);
 }
 
 TEST_CASE("parse_slo names what it expected, at --slo") {
   CHECK_CONFIG_ERROR(parse_slo("p98<1s"), "--slo p98<1s", 0, 0,
                      "expected a metric (p50, p90, p99, p999, mean, errors, imbalance, "
-                     "utilization_max) in \"p98<1s\"; got \"p98\"");
+                     "traffic_imbalance, utilization_max, latency_p50, latency_p90, latency_p99, "
+                     "latency_p999, latency_mean) in \"p98<1s\"; got \"p98\"");
   CHECK_CONFIG_ERROR(parse_slo("p99>1s"), "--slo p99>1s", 0, 0, "expected terms like");
   CHECK_CONFIG_ERROR(parse_slo("p99<1s,"), "--slo p99<1s,", 0, 0, "got \"\"");
   CHECK_CONFIG_ERROR(parse_slo("errors<2"), "--slo errors<2", 0, 0, "in \"errors<2\"");
