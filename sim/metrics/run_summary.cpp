@@ -131,6 +131,49 @@ void summarize_servers(const Recorder& recorder, RunSummary& s) {
   s.servers_went_down = totals.crashes;
 }
 
+// The timeseries.csv column holding an alert metric's value; empty when none does.
+std::string alert_column(AlertMetric metric) {
+  switch (metric) {
+    case AlertMetric::kErrorRate:
+      return "error_rate";
+    case AlertMetric::kLatencyMean:
+      return "mean_s";
+    case AlertMetric::kLatencyP50:
+      return "p50_s";
+    case AlertMetric::kLatencyP90:
+      return "p90_s";
+    case AlertMetric::kLatencyP99:
+      return "p99_s";
+    case AlertMetric::kUtilizationMean:
+      return "utilization_mean";
+    case AlertMetric::kUtilizationMax:
+      return "utilization_max";
+    case AlertMetric::kImbalance:
+      return "imbalance";
+    case AlertMetric::kHealthyServers:
+      return "healthy";
+    case AlertMetric::kServersDown:
+      return "servers_down";
+    case AlertMetric::kQueueTotal:
+      return "queue_total_mean";
+    case AlertMetric::kResponseMean:
+      return "response_mean_s";
+    case AlertMetric::kResponseP50:
+      return "response_p50_s";
+    case AlertMetric::kResponseP90:
+      return "response_p90_s";
+    case AlertMetric::kResponseP99:
+      return "response_p99_s";
+    case AlertMetric::kTrafficImbalance:
+      return "traffic_imbalance";
+    case AlertMetric::kHealthyFraction:  // healthy / members
+    case AlertMetric::kOfferedRate:      // offered / window
+    case AlertMetric::kRetryRate:        // retries / window
+      break;
+  }
+  return "";
+}
+
 nlohmann::ordered_json incident_json(const RunSummary& summary) {
   if (!summary.incident) return nullptr;
   const IncidentReport& report = *summary.incident;
@@ -238,6 +281,10 @@ RunSummary summarize(const SimulationConfig& config, const Recorder& recorder,
   s.users_affected_fraction =
       ratio(static_cast<double>(totals.users_affected), static_cast<double>(totals.users_active));
   summarize_servers(recorder, s);
+  for (const AlertRule& rule : config.alerts) {
+    s.alert_rules.push_back({rule.name, std::string(alert_metric_name(rule.metric)),
+                             alert_column(rule.metric), rule.above, rule.threshold});
+  }
   if (config.clock.set) s.clock = config.clock;
   if (recorder.incident() != nullptr) s.incident = make_incident(config, recorder);
   s.engine = stats;
@@ -298,6 +345,15 @@ nlohmann::ordered_json summary_json(const RunSummary& s) {
                     {"offset_minutes", s.clock->offset_minutes}};
   }
   doc["incident"] = incident_json(s);
+  doc["alerts"] = nlohmann::ordered_json::array();
+  for (const RunSummary::AlertRuleInfo& rule : s.alert_rules) {
+    doc["alerts"].push_back({{"name", rule.name},
+                             {"metric", rule.metric},
+                             {"column", rule.column.empty() ? nlohmann::ordered_json(nullptr)
+                                                            : nlohmann::ordered_json(rule.column)},
+                             {"above", rule.above},
+                             {"threshold", rule.threshold}});
+  }
   const RunStats& e = s.engine;
   doc["engine"] = {
       {"events", e.events},

@@ -73,6 +73,14 @@ struct RunSummary {
   double utilization_mean = 0.0, utilization_max = 0.0, imbalance = 0.0;
   double traffic_imbalance = kNoValue;  // the largest server_traffic_share
 
+  // The scenario's alert rules, for plots that draw each threshold on its metric.
+  struct AlertRuleInfo {
+    std::string name, metric;
+    std::string column;  // its timeseries.csv column; empty when it has none
+    bool above = true;
+    double threshold = 0.0;
+  };
+  std::vector<AlertRuleInfo> alert_rules;
   std::optional<ScenarioClock> clock;      // when the scenario has one
   std::optional<IncidentReport> incident;  // when the scenario has an incident start
   RunStats engine;
