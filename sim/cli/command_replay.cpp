@@ -267,18 +267,90 @@ void tell_incident(std::ostream& out, const SimulationConfig& config, const Reco
 
 // ---- what-ifs ----------------------------------------------------------------------------------
 
-std::string verdict_text(const study::WhatIfVerdict& verdict) {
-  switch (verdict.kind) {
-    case study::WhatIfVerdict::Kind::kPreventsIncident:
-      return "prevents the incident: no window above the threshold, no user affected";
-    case study::WhatIfVerdict::Kind::kPreventsOutage:
-      return "prevents the outage (no window above the threshold); some users still see errors";
-    case study::WhatIfVerdict::Kind::kShortens:
-      return "shortens the impact by " + duration_text(from_seconds(verdict.shortened_s));
-    case study::WhatIfVerdict::Kind::kNotMeasurable:
+// One judged metric's change in a reader's terms: counts and the budget relative to the
+// baseline ("failures -97.2%"), times and rates as the difference ("p99 +760.0 ms").
+std::string change_text(const study::MetricChange& change) {
+  const auto sign = [](double d) { return d < 0 ? std::string("-") : std::string("+"); };
+  const auto relative = [&](const char* what) {
+    if (!(change.baseline > 0.0)) return std::string(what) + " " + sign(change.difference);
+    return std::string(what) + " " + sign(change.difference) +
+           percent(std::abs(change.difference) / change.baseline);
+  };
+  switch (change.metric) {
+    case MetricId::kFailedRequests:
+      return relative("failures");
+    case MetricId::kUsersAffected:
+      return relative("users affected");
+    case MetricId::kBudgetSpent:
+      return relative("error budget spent");
+    case MetricId::kPeakErrorRate:
+      return "peak error rate " + percent(change.baseline) + " -> " + percent(change.what_if);
+    case MetricId::kImpact:
+      return "impact " + sign(change.difference) +
+             duration_text(from_seconds(std::abs(change.difference)));
+    default:
       break;
   }
-  return "does not shorten the impact measurably";
+  const MetricInfo& info = metric_info(change.metric);
+  return std::string(info.alias != nullptr ? info.alias : info.name) + " (all) " +
+         sign(change.difference) + show_value(std::abs(change.difference), info.unit);
+}
+
+std::string changes_text(const std::vector<study::MetricChange>& changes) {
+  std::string text;
+  for (const study::MetricChange& change : changes) {
+    text += (text.empty() ? "" : ", ") + change_text(change);
+  }
+  return text;
+}
+
+// "reduces failures by 97.2% (users affected by 95.0%)", or the other improvements when the
+// failures are not among them.
+std::string reduction_text(const std::vector<study::MetricChange>& better) {
+  const study::MetricChange* failures = nullptr;
+  const study::MetricChange* users = nullptr;
+  std::vector<study::MetricChange> others;
+  for (const study::MetricChange& change : better) {
+    if (change.metric == MetricId::kFailedRequests) {
+      failures = &change;
+    } else if (change.metric == MetricId::kUsersAffected) {
+      users = &change;
+    } else {
+      others.push_back(change);
+    }
+  }
+  const auto share = [](const study::MetricChange& c) {
+    return c.baseline > 0.0 ? percent(-c.difference / c.baseline) : std::string("all");
+  };
+  std::string text;
+  if (failures != nullptr) {
+    text = "reduces failures by " + share(*failures);
+    if (users != nullptr) text += " (users affected by " + share(*users) + ")";
+  } else if (users != nullptr) {
+    text = "reduces the users affected by " + share(*users);
+  } else {
+    text = "reduces";
+  }
+  if (!others.empty()) text += (failures || users ? "; " : " ") + changes_text(others);
+  return text;
+}
+
+std::string verdict_text(const study::WhatIfVerdict& verdict) {
+  using Kind = study::WhatIfVerdict::Kind;
+  switch (verdict.kind) {
+    case Kind::kPrevents:
+      return "prevents the incident (no window above the threshold in any replication): " +
+             changes_text(verdict.better);
+    case Kind::kReduces:
+      return reduction_text(verdict.better);
+    case Kind::kWorse:
+      return "makes it worse: " + changes_text(verdict.worse);
+    case Kind::kMixed:
+      return "mixed: " + reduction_text(verdict.better) + "; but " + changes_text(verdict.worse);
+    case Kind::kNoMeasurableEffect:
+      break;
+  }
+  return "no measurable effect (no judged figure's 95% paired interval excludes 0)";
 }
 
 void print_what_ifs(std::ostream& out, const std::vector<Alternative>& alternatives,
@@ -318,7 +390,8 @@ void print_what_ifs(std::ostream& out, const std::vector<Alternative>& alternati
   for (std::size_t v = 1; v < alternatives.size(); ++v) {
     out << "  " << alternatives[v].name
         << (alternatives[v].text.empty() ? "" : " (" + alternatives[v].text + ")") << ": "
-        << verdict_text(result.verdicts[v]) << '\n';
+        << verdict_text(result.verdicts[v]) << "  [" << study::verdict_name(result.verdicts[v].kind)
+        << "]\n";
   }
 }
 
@@ -369,8 +442,12 @@ int command_replay(const std::vector<std::string>& args) {
         std::vector<std::string> names;
         names.reserve(alternatives.size());
         for (const Alternative& alternative : alternatives) names.push_back(alternative.name);
+        std::vector<std::string> verdicts = {""};  // the baseline has none
+        for (std::size_t v = 1; v < alternatives.size(); ++v) {
+          verdicts.emplace_back(study::verdict_name(result.verdicts[v].kind));
+        }
         write_comparison_csv(o, "what_if", names, study::kImpactMetrics, result.replications,
-                             result.by_metric);
+                             result.by_metric, &verdicts);
       });
     }
     write_file(run_dir.file("replay.txt"), [&](std::ostream& o) { o << story.str(); });

@@ -15,9 +15,10 @@ constexpr std::size_t kTableWidth = 100;
 void write_comparison_csv(std::ostream& out, const std::string& label,
                           const std::vector<std::string>& names,
                           const std::vector<MetricId>& metrics, std::size_t replications,
-                          const std::vector<analytic::PairedComparison>& comparisons) {
-  out << label
-      << ",metric,mean,ci_low,ci_high,half_width,diff_mean,diff_low,diff_high,replications\n";
+                          const std::vector<analytic::PairedComparison>& comparisons,
+                          const std::vector<std::string>* verdicts) {
+  out << label << ",metric,mean,ci_low,ci_high,half_width,diff_mean,diff_low,diff_high,replications"
+      << (verdicts != nullptr ? ",verdict\n" : "\n");
   for (std::size_t v = 0; v < names.size(); ++v) {
     for (std::size_t m = 0; m < metrics.size(); ++m) {
       const analytic::Interval& value = comparisons[m].variants[v];
@@ -26,7 +27,9 @@ void write_comparison_csv(std::ostream& out, const std::string& label,
           << format_number(value.mean) << ',' << format_number(value.low) << ','
           << format_number(value.high) << ',' << format_number(value.half_width) << ','
           << format_number(difference.mean) << ',' << format_number(difference.low) << ','
-          << format_number(difference.high) << ',' << replications << '\n';
+          << format_number(difference.high) << ',' << replications;
+      if (verdicts != nullptr) out << ',' << (*verdicts)[v];
+      out << '\n';
     }
   }
 }

@@ -13,11 +13,13 @@ namespace lbsim::cli {
 
 // The comparison as CSV: a header `<label>,metric,mean,ci_low,ci_high,half_width,diff_mean,
 // diff_low,diff_high,replications`, then a row per variant (`names`) and metric (`metrics`), the
-// diff_* columns against variant 0. compare.csv and whatif.csv.
+// diff_* columns against variant 0. compare.csv and whatif.csv; with `verdicts` (one per
+// variant), a last column `verdict`.
 void write_comparison_csv(std::ostream& out, const std::string& label,
                           const std::vector<std::string>& names,
                           const std::vector<MetricId>& metrics, std::size_t replications,
-                          const std::vector<analytic::PairedComparison>& comparisons);
+                          const std::vector<analytic::PairedComparison>& comparisons,
+                          const std::vector<std::string>* verdicts = nullptr);
 
 // Columns on a terminal: UTF-8 continuation bytes take none ("±" is one column, two bytes).
 [[nodiscard]] std::size_t display_width(const std::string& text);

@@ -1,5 +1,6 @@
 #include "sim/study/replay.hpp"
 
+#include <cmath>
 #include <stdexcept>
 
 #include "sim/core/error.hpp"
@@ -18,17 +19,41 @@ std::size_t index_of(MetricId metric) {
 
 }  // namespace
 
-WhatIfVerdict what_if_verdict(const analytic::PairedComparison& users,
-                              const analytic::PairedComparison& impact, std::size_t v) {
+std::string_view verdict_name(WhatIfVerdict::Kind kind) {
+  switch (kind) {
+    case WhatIfVerdict::Kind::kPrevents:
+      return "prevents";
+    case WhatIfVerdict::Kind::kReduces:
+      return "reduces";
+    case WhatIfVerdict::Kind::kNoMeasurableEffect:
+      return "no_measurable_effect";
+    case WhatIfVerdict::Kind::kWorse:
+      return "worse";
+    case WhatIfVerdict::Kind::kMixed:
+      return "mixed";
+  }
+  return "unknown";
+}
+
+WhatIfVerdict what_if_verdict(const std::vector<analytic::PairedComparison>& by_metric,
+                              std::size_t v) {
   WhatIfVerdict verdict;
-  if (impact.variants[v].mean == 0.0 && users.variants[v].mean == 0.0) {
-    verdict.kind = WhatIfVerdict::Kind::kPreventsIncident;
-  } else if (impact.variants[v].mean == 0.0) {
-    verdict.kind = WhatIfVerdict::Kind::kPreventsOutage;
-  } else if (const analytic::Interval& saved = impact.differences[v];
-             saved.mean < 0 && saved.excludes_zero()) {
-    verdict.kind = WhatIfVerdict::Kind::kShortens;
-    verdict.shortened_s = -saved.mean;
+  for (const MetricId metric : kVerdictMetrics) {
+    const analytic::PairedComparison& c = by_metric[index_of(metric)];
+    const analytic::Interval& d = c.differences[v];
+    if (std::isnan(d.mean) || !d.excludes_zero()) continue;
+    const MetricChange change{metric, c.variants[0].mean, c.variants[v].mean, d.mean};
+    (d.mean < 0 ? verdict.better : verdict.worse).push_back(change);
+  }
+  // Impact is never negative, so a mean of 0 means no replication had a window above the
+  // threshold.
+  const bool no_breach = by_metric[index_of(MetricId::kImpact)].variants[v].mean == 0.0;
+  if (!verdict.better.empty() && !verdict.worse.empty()) {
+    verdict.kind = WhatIfVerdict::Kind::kMixed;
+  } else if (!verdict.better.empty()) {
+    verdict.kind = no_breach ? WhatIfVerdict::Kind::kPrevents : WhatIfVerdict::Kind::kReduces;
+  } else if (!verdict.worse.empty()) {
+    verdict.kind = WhatIfVerdict::Kind::kWorse;
   }
   return verdict;
 }
@@ -79,10 +104,8 @@ WhatIfComparison compare_what_ifs(const std::vector<Alternative>& alternatives,
   result.by_metric =
       compare_metrics(result.runs, alternatives.size(), replications, kImpactMetrics);
   result.verdicts.resize(alternatives.size());
-  const analytic::PairedComparison& users = result.by_metric[index_of(MetricId::kUsersAffected)];
-  const analytic::PairedComparison& impact = result.by_metric[index_of(MetricId::kImpact)];
   for (std::size_t v = 1; v < alternatives.size(); ++v) {
-    result.verdicts[v] = what_if_verdict(users, impact, v);
+    result.verdicts[v] = what_if_verdict(result.by_metric, v);
   }
   return result;
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/analytic/statistics.hpp"
@@ -35,31 +36,46 @@ struct Alternative {
                                                          std::vector<std::string> names,
                                                          std::optional<std::uint64_t> seed);
 
-struct WhatIfVerdict {
-  enum class Kind {
-    kPreventsIncident,  // no window above the threshold, no user affected
-    kPreventsOutage,    // no window above the threshold; some users still see errors
-    kShortens,          // the impact is shorter, the 95% interval of the difference excludes 0
-    kNotMeasurable,     // does not shorten the impact measurably
-  };
-  Kind kind = Kind::kNotMeasurable;
-  double shortened_s = 0.0;  // with kShortens
+// The metrics a what-if is judged on (each also in kImpactMetrics), lower is better for all.
+inline const std::vector<MetricId> kVerdictMetrics = {
+    MetricId::kFailedRequests, MetricId::kUsersAffected, MetricId::kBudgetSpent,
+    MetricId::kPeakErrorRate,  MetricId::kResponseP99,   MetricId::kImpact};
+
+// One judged metric whose paired 95% interval against the baseline excludes 0.
+struct MetricChange {
+  MetricId metric;
+  double baseline = 0.0, what_if = 0.0;  // means over replications
+  double difference = 0.0;               // mean paired difference, what-if - baseline
 };
+
+struct WhatIfVerdict {
+  // whatif.csv's `verdict` vocabulary (verdict_name), README "What-if verdicts".
+  enum class Kind {
+    kPrevents,            // no window above the threshold in any replication, something better,
+                          // nothing worse (the failure-aware p99 included)
+    kReduces,             // something better, nothing worse
+    kNoMeasurableEffect,  // no judged metric's interval excludes 0
+    kWorse,               // something worse, nothing better
+    kMixed,               // something better and something worse
+  };
+  Kind kind = Kind::kNoMeasurableEffect;
+  std::vector<MetricChange> better, worse;  // in kVerdictMetrics order
+};
+
+[[nodiscard]] std::string_view verdict_name(WhatIfVerdict::Kind kind);
+
+// Alternative v's verdict (v >= 1) from the paired comparisons in kImpactMetrics order: each
+// metric of kVerdictMetrics is better when its paired interval lies below 0, worse when above
+// (a metric with no value, such as the error budget without incident.slo, is skipped).
+[[nodiscard]] WhatIfVerdict what_if_verdict(
+    const std::vector<analytic::PairedComparison>& by_metric, std::size_t v);
 
 struct WhatIfComparison {
   std::uint64_t replications = 0;
   std::vector<RunSummary> runs;  // run i = alternative i / R, replication i % R
   std::vector<analytic::PairedComparison> by_metric;  // kImpactMetrics order
-  std::vector<WhatIfVerdict> verdicts;                // per alternative; [0] the baseline's
+  std::vector<WhatIfVerdict> verdicts;                // per alternative; [0] unused
 };
-
-// Alternative v's verdict (v >= 1), judged on the users affected and the impact duration: no
-// window above the threshold and no user affected prevents the incident; no window above it
-// prevents the outage; a shorter impact whose 95% paired interval excludes 0 shortens it;
-// anything else is not measurable. `users` and `impact` are the comparisons of those metrics.
-[[nodiscard]] WhatIfVerdict what_if_verdict(const analytic::PairedComparison& users,
-                                            const analytic::PairedComparison& impact,
-                                            std::size_t v);
 
 [[nodiscard]] WhatIfComparison compare_what_ifs(const std::vector<Alternative>& alternatives,
                                                 std::uint64_t replications, unsigned threads,

@@ -67,7 +67,7 @@ TEST_CASE("replay tells the incident on the scenario's clock and writes the run 
   CHECK(summary["clock"]["start_epoch_s"] == 1712737740);
 }
 
-TEST_CASE("replay --what-if: the pre-rollout check prevents it, the auto-rollback shortens it") {
+TEST_CASE("replay --what-if: the pre-rollout check prevents it, the auto-rollback reduces it") {
   const Scratch scratch;
   const auto r =
       run_cli("replay " + kCascade + " --what-if pre_rollout_check auto_rollback -r 3 -q" +
@@ -77,14 +77,18 @@ TEST_CASE("replay --what-if: the pre-rollout check prevents it, the auto-rollbac
   REQUIRE(!table.empty());
   CHECK(has(table,
             "what_if,metric,mean,ci_low,ci_high,half_width,diff_mean,diff_low,diff_high,"
-            "replications\n"));
+            "replications,verdict\n"));
+  // The verdict of each what-if on each of its rows; the baseline has none.
+  CHECK(has(table, ",3,prevents\n"));
+  CHECK(has(table, ",3,reduces\n"));
+  CHECK(has(table, "baseline,failed_requests,"));
+  CHECK_FALSE(has(table, ",3,mixed\n"));
   // Without the change nothing fails in any replication: exactly 0 with a zero-width interval.
   CHECK(has(table, "pre_rollout_check,users_affected_fraction,0,0,0,0,"));
   CHECK(has(table, "pre_rollout_check,impact_s,0,0,0,0,"));
   const std::string story = read_file(scratch.dir / "replay.txt");
   CHECK(has(story, "pre_rollout_check (the change blocked by lbsim check): prevents the incident"));
-  CHECK(has(story,
-            "auto_rollback (roll back 30 s after the error alert fires): shortens the impact by"));
+  CHECK(has(story, "auto_rollback (roll back 30 s after the error alert fires): reduces failures by"));
   CHECK(has(story, "impact avoided against the baseline"));
 }
 
