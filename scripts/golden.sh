@@ -8,7 +8,8 @@
 #
 # The binary is $LBSIM, default build/release/sim/cli/lbsim. What is not a function of the seed
 # is removed before recording: summary.json's engine timings (wall_s, events_per_s,
-# requests_per_s), stdout lines that print them or the output path. Reports are left out
+# requests_per_s), run.json's started_at, lbsim_version, command and name, stdout lines that print
+# timings or the output path. Reports are left out
 # (--no-report): they are drawn by Python from these very files.
 #
 # The set: every shipped scenario (run), the feature scenarios of tests/golden/scenarios (run),
@@ -92,6 +93,21 @@ record() {
     | normalise_stdout >"$work/validate-2024-05-30.stdout"
 
   find "$work" -name summary.json -print0 | while IFS= read -r -d '' j; do normalise_json "$j"; done
+  # run.json's wall clock, version and command line (which names the scratch directory) are not
+  # a function of the seed; its overrides, seed and scenario hash are kept.
+  find "$work" -name run.json -print0 | while IFS= read -r -d '' j; do
+    /usr/bin/python3 - "$j" <<'PY'
+import json, sys
+path = sys.argv[1]
+with open(path) as f:
+    doc = json.load(f)
+for key in ("started_at", "lbsim_version", "command", "name"):
+    doc.pop(key, None)
+with open(path, "w") as f:
+    json.dump(doc, f, indent=2)
+    f.write("\n")
+PY
+  done
   cp -r "$work"/. "$out"/
   (cd "$out" && find . -type f ! -name MANIFEST.sha256 | LC_ALL=C sort | xargs sha256sum) \
     >"$out/MANIFEST.sha256"

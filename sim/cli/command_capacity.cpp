@@ -144,6 +144,7 @@ int command_capacity(const std::vector<std::string>& args) {
                 << " servers: " << (meets ? "meets" : "breaks") << " the SLO\n";
     };
     const CapacityResult result = study::size_fleet(scenario, request, judged);
+    write_provenance(line, run_dir, &scenario);
     write_file(run_dir.file("capacity.csv"),
                [&](std::ostream& out) { write_capacity_csv(out, result); });
     write_file(run_dir.file("capacity.json"), [&](std::ostream& out) {

@@ -166,6 +166,7 @@ int command_compare(const std::vector<std::string>& args) {
     const Comparison result =
         study::compare(variants, line.replication.replications, line.replication.threads,
                        runs_progress("compare", !line.quiet));
+    write_provenance(line, run_dir);  // the scenario before the variants
     write_file(run_dir.file("compare.csv"), [&](std::ostream& o) {
       std::vector<std::string> names;
       names.reserve(variants.size());

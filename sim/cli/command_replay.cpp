@@ -432,6 +432,7 @@ int command_replay(const std::vector<std::string>& args) {
                          line.has("force"));
     std::ostringstream story;
     const WrittenRun baseline = write_run(scenario.config, run_dir, !line.quiet);
+    write_provenance(line, run_dir, &scenario);
     tell_incident(story, scenario.config, *baseline.result.recorder, baseline.summary);
     if (alternatives.size() > 1) {
       const WhatIfComparison result =

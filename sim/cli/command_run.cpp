@@ -32,6 +32,7 @@ int command_run(const std::vector<std::string>& args) {
     RunDirectory run_dir(out_dir, line.has("force"));
 
     const WrittenRun run = write_run(scenario.config, run_dir, !quiet);
+    write_provenance(line, run_dir, &scenario);
     run_dir.commit();
     if (!quiet) {
       print_summary(std::cout, run.summary);

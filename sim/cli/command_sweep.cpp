@@ -107,6 +107,7 @@ int command_sweep(const std::vector<std::string>& args) {
     const SweepResult result =
         study::sweep(plan, line.replication.replications, line.replication.threads,
                      runs_progress("sweep", !line.quiet));
+    write_provenance(line, run_dir);  // the scenario before the grid's overrides
     write_file(run_dir.file("sweep.csv"),
                [&](std::ostream& out) { write_sweep_csv(out, plan, result); });
     write_file(run_dir.file("sweep_summary.csv"),

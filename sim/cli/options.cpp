@@ -1,8 +1,10 @@
 #include "sim/cli/options.hpp"
 
+#include <chrono>
 #include <iostream>
 
 #include "sim/cli/commands.hpp"
+#include "sim/core/sha256.hpp"
 #include "sim/scenario/units.hpp"
 #include "sim/study/run.hpp"
 
@@ -80,8 +82,28 @@ std::optional<std::uint64_t> CommandLine::seed() const {
 }
 
 std::string CommandLine::out_dir(const std::string& default_dir) const {
-  return has("out") ? text("out") : default_dir;
+  if (has("out")) return text("out");
+  std::string changes;
+  for (const std::string& assignment : overrides()) changes += assignment + '\n';
+  if (const auto s = seed()) changes += "--seed " + std::to_string(*s) + '\n';
+  if (changes.empty()) return default_dir;
+  return default_dir + "-" + sha256_hex(changes).substr(0, 8);
 }
+
+namespace {
+
+// An argument as a POSIX shell reads it back: bare when it has only safe characters.
+std::string shell_word(const std::string& arg) {
+  const bool safe = !arg.empty() && arg.find_first_not_of(
+                                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789_-./=:,+%@") == std::string::npos;
+  if (safe) return arg;
+  std::string out = "'";
+  for (const char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
 
 std::variant<CommandLine, int> parse_command(const std::string& command,
                                              const std::vector<std::string>& args,
@@ -98,14 +120,19 @@ std::variant<CommandLine, int> parse_command(const std::string& command,
     return usage_error(command, e.what());
   }
   line.quiet = line.has("quiet");
+  line.command = "lbsim " + command;
+  for (const std::string& arg : args) line.command += " " + shell_word(arg);
+  line.started_at_s = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   return line;
 }
 
 Scenario load_for_command(const CommandLine& line) {
-  Scenario scenario =
-      load_scenario(ScenarioFile{line.scenario_path()}, {.overrides = line.overrides()});
-  if (const auto seed = line.seed()) scenario.config.seed = *seed;
-  return scenario;
+  // --seed goes in as the last override, so the resolved scenario (scenario.yaml) records it.
+  std::vector<std::string> overrides = line.overrides();
+  if (const auto seed = line.seed()) overrides.push_back("seed=" + std::to_string(*seed));
+  return load_scenario(ScenarioFile{line.scenario_path()}, {.overrides = overrides});
 }
 
 SimTime read_duration_option(const CommandLine& line, const char* option) {

@@ -35,13 +35,16 @@ struct CommandLine {
   po::variables_map vm;
   Replication replication;  // with replication options
   bool quiet = false;
+  std::string command;            // "lbsim replay SCENARIO --set ...", each argument shell-quoted
+  std::int64_t started_at_s = 0;  // wall clock when it was parsed, seconds since 1970 (UTC)
 
   [[nodiscard]] bool has(const char* option) const { return vm.count(option) != 0; }
   [[nodiscard]] std::string text(const char* option) const { return vm[option].as<std::string>(); }
   [[nodiscard]] std::string scenario_path() const { return text("scenario"); }
   [[nodiscard]] std::vector<std::string> overrides() const;  // --set, in order
   [[nodiscard]] std::optional<std::uint64_t> seed() const;   // --seed
-  // --out, or the default directory.
+  // --out, or the default directory; with --set or --seed, the default gains "-" and the first
+  // 8 hex digits of their SHA-256, so a run with overrides never lands in the plain run's place.
   [[nodiscard]] std::string out_dir(const std::string& default_dir) const;
 };
 

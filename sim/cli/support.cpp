@@ -11,11 +11,16 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "sim/cli/commands.hpp"
 #include "sim/cli/table.hpp"
+#include "sim/core/sha256.hpp"
 #include "sim/metrics/run_output.hpp"
+#include "sim/scenario/clock.hpp"
+
+#include "lbsim_version.hpp"
 
 namespace lbsim::cli {
 
@@ -136,6 +141,31 @@ WrittenRun write_run(const SimulationConfig& config, const RunDirectory& run_dir
   write_file(run_dir.file("events.csv"),
              [&](std::ostream& o) { write_events_csv(o, *result.recorder); });
   return {std::move(result), std::move(summary)};
+}
+
+void write_provenance(const CommandLine& line, const RunDirectory& run_dir,
+                      const Scenario* scenario) {
+  std::optional<Scenario> loaded;
+  if (scenario == nullptr) scenario = &loaded.emplace(load_for_command(line));
+  write_file(run_dir.file("scenario.yaml"), [&](std::ostream& o) {
+    o << "# The resolved scenario of this run: " << scenario->path
+      << "\n# with every --set override, the what-if or variant and --seed applied, and file\n"
+         "# paths made absolute. `lbsim run scenario.yaml` reproduces the run's outputs.\n"
+      << scenario->resolved_yaml;
+  });
+  std::ifstream file(scenario->path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << file.rdbuf();
+  nlohmann::ordered_json doc;
+  doc["name"] = run_dir.target().filename().string();
+  doc["command"] = line.command;
+  doc["overrides"] = line.overrides();
+  doc["seed"] = scenario->config.seed;
+  doc["lbsim_version"] = LBSIM_VERSION;
+  doc["scenario"] = scenario->path;
+  doc["scenario_sha256"] = sha256_hex(bytes.str());
+  doc["started_at"] = format_iso8601(line.started_at_s, 0);
+  write_file(run_dir.file("run.json"), [&](std::ostream& o) { write_json(o, doc); });
 }
 
 void write_file(const std::filesystem::path& path,

@@ -33,6 +33,12 @@ struct WrittenRun {
 // The human-readable summary printed after a run.
 void print_summary(std::ostream& out, const RunSummary& summary);
 
+// How the directory was made: scenario.yaml (the resolved scenario, `scenario`, loaded with
+// load_for_command when null) and run.json (name, command, overrides, seed, lbsim_version,
+// scenario, scenario_sha256 of the file as given, started_at in ISO 8601 UTC).
+void write_provenance(const CommandLine& line, const RunDirectory& run_dir,
+                      const Scenario* scenario = nullptr);
+
 // Writes `path` with `write`; throws OutputError if it cannot be opened or written.
 void write_file(const std::filesystem::path& path, const std::function<void(std::ostream&)>& write);
 

@@ -15,6 +15,7 @@
 #include "sim/scenario/clock.hpp"
 #include "sim/scenario/csv_reader.hpp"
 #include "sim/scenario/fleet.hpp"
+#include "sim/scenario/resolved.hpp"
 #include "sim/scenario/sections.hpp"
 #include "sim/scenario/trace.hpp"
 #include "sim/scenario/yaml_tree.hpp"
@@ -162,6 +163,17 @@ std::string directory_of(const std::string& path) {
   return parent.empty() ? std::string(".") : parent.string();
 }
 
+// scenario.yaml's text. With a what-if or variant applied, the what-ifs are dropped: they were
+// written for the scenario before it.
+std::string resolved_text(const Node& root, const std::string& base_dir, bool applied) {
+  Node copy = root;
+  if (applied && copy.kind == yaml::NodeKind::kMap) {
+    std::erase_if(copy.entries, [](const yaml::MapEntry& e) { return e.key == "what_ifs"; });
+  }
+  yaml::make_file_paths_absolute(copy, base_dir);
+  return yaml::emit(copy);
+}
+
 Scenario load_with_what_if(const std::string& yaml, const std::string& display_name,
                            const std::string& base_dir, const std::vector<std::string>& overrides,
                            const std::string* what_if_name) {
@@ -199,6 +211,7 @@ Scenario load_with_what_if(const std::string& yaml, const std::string& display_n
     apply_what_if(root, *it);
   }
   scenario.config = read_simulation(root, base_dir);
+  scenario.resolved_yaml = resolved_text(root, base_dir, what_if_name != nullptr);
   return scenario;
 }
 
@@ -224,6 +237,7 @@ Scenario load_with_variant(const std::string& yaml, const std::string& display_n
   scenario.path = display_name;
   scenario.base_dir = base_dir;
   scenario.config = read_simulation(root, base_dir, true);
+  scenario.resolved_yaml = resolved_text(root, base_dir, true);
   return scenario;
 }
 

@@ -76,6 +76,9 @@ struct Scenario {
   std::string base_dir;          // directory of the scenario file; relative file paths resolve here
   SimulationConfig config;       // every unit resolved, every default filled
   std::vector<WhatIf> what_ifs;  // each checked: it applies and gives a valid scenario
+  // The scenario as loaded, as YAML: overrides, the what-if or variant applied (its what_ifs
+  // dropped then), `file:` paths absolute. Loading it gives the same config (scenario.yaml).
+  std::string resolved_yaml;
 };
 
 // Where a scenario comes from: a file, or text (tests, generated scenarios) whose locations name
