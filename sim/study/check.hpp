@@ -19,10 +19,30 @@ struct CheckBreach {
   double after = 0.0;
 };
 
-struct ServerLoad {
+struct CheckServer {
   std::string name;
-  double utilization = 0.0;
+  double utilization = 0.0;    // while up
+  double traffic_share = 0.0;  // of its fair share of the attempts
+  double down_fraction = 0.0;  // of its time in the fleet
 };
+
+// The load a check runs: by default the scenario's peak offered rate (its base rate, profile
+// points and traffic actions) held for `duration`; with `whole_profile`, the scenario's own
+// duration with its profile and traffic actions. Every offered rate times `load` (a forecast).
+struct CheckSpan {
+  SimTime duration = 10 * 60 * kSecond;
+  bool whole_profile = false;
+  double load = 1.0;
+};
+
+// The configuration `lbsim check` runs before the change (no timeline but traffic actions with
+// whole_profile, no alerts, no incident). ConfigError at "--load" for a trace workload with
+// load != 1 (it has no rate to scale).
+// The largest offered rate the scenario asks for: its base rate, profile points, traffic actions.
+[[nodiscard]] double peak_offered_rate(const SimulationConfig& config);
+
+[[nodiscard]] SimulationConfig check_baseline(const SimulationConfig& scenario,
+                                              const CheckSpan& span);
 
 struct CheckResult {
   std::string change;       // the action's name
@@ -34,9 +54,13 @@ struct CheckResult {
   std::vector<analytic::PairedComparison> by_term;  // per term: variant 0 before, 1 after
   std::vector<CheckBreach> breaches;                // the terms the change breaks
   bool breached_before = false;  // the configuration before the change breaks a term too
-  // Where the load went, in the first replication after the change.
-  ServerLoad busiest;
-  ServerLoad least_busy;
+  CheckSpan span;
+  double peak_rate_per_s = 0.0;  // the offered rate held (the profile's peak with whole_profile)
+  // Where the load went, in the first replication after the change: the busiest and least busy
+  // of the servers up most of the time, and the servers down at least half of it.
+  CheckServer busiest;
+  CheckServer least_busy;
+  std::vector<CheckServer> down;
   std::uint64_t servers_went_down = 0;
   [[nodiscard]] bool blocked() const { return !breaches.empty(); }
 };
@@ -44,7 +68,7 @@ struct CheckResult {
 // `change` names a timeline action of the scenario (ConfigError at "--change <name>" listing the
 // named ones otherwise); each variant's model is built before anything runs.
 [[nodiscard]] CheckResult check_change(const Scenario& scenario, const std::string& change,
-                                       const std::vector<SloTerm>& terms, SimTime duration,
+                                       const std::vector<SloTerm>& terms, const CheckSpan& span,
                                        std::uint64_t replications, unsigned threads,
                                        const RunsDone& done = {});
 

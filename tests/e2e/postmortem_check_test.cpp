@@ -3,6 +3,8 @@
 // benign weight change.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "tests/e2e/cli_util.hpp"
@@ -34,6 +36,39 @@ TEST_CASE("lbsim check passes a benign change to a postmortem's fleet") {
       "--slo 'p99<2s,errors<0.1%' --duration 5m -r 2 --set 'timeline.0.weights={msg-0: 1.1}'");
   CHECK_MESSAGE(r.status == 0, r.output);
   CHECK(r.output.find("PASS: lb_change keeps every bound") != std::string::npos);
+}
+
+TEST_CASE("lbsim check --json writes the verdict and every breach; --out writes check.json") {
+  const std::string json_path = std::filesystem::temp_directory_path() /
+                                ("lbsim_check_" + std::to_string(::getpid()) + ".json");
+  const auto r = run_cli(
+      "check scenarios/postmortems/2024-05-30_web_service.yaml --change lb_change "
+      "--slo 'p99<2s,errors<0.1%' --duration 2m -r 2 -q --json " + shell_quote(json_path));
+  CHECK_MESSAGE(r.status == 3, r.output);
+  const nlohmann::json doc = nlohmann::json::parse(read_file(json_path));
+  std::filesystem::remove(json_path);
+  CHECK(doc["verdict"] == "BLOCK");
+  CHECK(doc["change"] == "lb_change");
+  REQUIRE(doc["terms"].size() == 3);  // p99, errors, and the imbalance limit
+  CHECK(doc["terms"][0]["metric"] == "response_p99_s");
+  bool errors_breached = false;
+  for (const auto& breach : doc["breaches"]) {
+    errors_breached = errors_breached || breach["metric"] == "error_rate";
+  }
+  CHECK(errors_breached);
+  // Four servers crash-loop after this change: they are listed as down, not as least busy.
+  CHECK(doc["down"].size() == 4);
+  for (const auto& down : doc["down"]) CHECK(down["name"] != doc["least_busy"]["name"]);
+
+  const std::string out = std::filesystem::temp_directory_path() /
+                          ("lbsim_check_dir_" + std::to_string(::getpid()));
+  const auto o = run_cli(
+      "check scenarios/postmortems/2024-05-30_web_service.yaml --change lb_change "
+      "--slo 'p99<2s,errors<0.1%' --duration 2m -r 2 -q --force --out " + shell_quote(out));
+  CHECK(o.status == 3);
+  CHECK(std::filesystem::exists(std::filesystem::path(out) / "check.json"));
+  CHECK(std::filesystem::exists(std::filesystem::path(out) / "run.json"));
+  std::filesystem::remove_all(out);
 }
 
 }  // namespace lbsim::test
