@@ -152,21 +152,35 @@ double LatencyHistogram::quantile_s(double q) const {
   }
   const std::size_t first = bucket_index(static_cast<std::uint64_t>(min_ns_));
   const std::size_t last = bucket_index(static_cast<std::uint64_t>(max_ns_));
-  std::uint64_t at_or_below = 0;
+  std::uint64_t below = 0;
   std::size_t index = first;
   for (; index < last; ++index) {
-    at_or_below += counts_[index];
-    if (at_or_below >= rank) {
+    if (below + counts_[index] >= rank) {
       break;
     }
+    below += counts_[index];
   }
-  const double midpoint_ns = std::clamp(bucket_midpoint_ns(index), static_cast<double>(min_ns_),
-                                        static_cast<double>(max_ns_));
-  return midpoint_ns / 1e9;  // as to_seconds(): division keeps whole values exact
+  // Interpolated within the bucket: its c values are taken as spread evenly over its integer
+  // values [low, low + width - 1], the k-th of them at (k - 1/2) / c of the way. A quantile then
+  // moves with the ranks inside a bucket instead of sticking to its midpoint, so replications
+  // that land in one bucket still differ (issue 11: no interval narrower than the resolution).
+  const double width = bucket_width_ns(index);
+  const double low = bucket_midpoint_ns(index) - 0.5 * (width - 1.0);
+  const auto in_bucket = static_cast<double>(counts_[index]);
+  const double k = static_cast<double>(rank - below);
+  const double estimate_ns = std::clamp(low + (width - 1.0) * (k - 0.5) / in_bucket,
+                                        static_cast<double>(min_ns_), static_cast<double>(max_ns_));
+  return estimate_ns / 1e9;  // as to_seconds(): division keeps whole values exact
 }
 
 double LatencyHistogram::relative_error_bound() const {
-  return std::ldexp(1.0, -(sub_bucket_bits_ + 1));
+  return std::ldexp(1.0, -sub_bucket_bits_);
+}
+
+double LatencyHistogram::bucket_width_ns(std::size_t index) const {
+  const std::size_t sub_bucket_count = std::size_t{1} << sub_bucket_bits_;
+  if (index < 2 * sub_bucket_count) return 1.0;
+  return std::ldexp(1.0, static_cast<int>(index >> sub_bucket_bits_) - 1);
 }
 
 }  // namespace lbsim
