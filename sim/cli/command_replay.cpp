@@ -103,11 +103,19 @@ KeyEvents key_events(const Recorder& recorder, const IncidentSummary& incident) 
   return events;
 }
 
+// Whether the recovery follows a scripted mitigation (a dated timeline action): within two windows
+// of it, the end of the impact, and its duration, are the scenario's input, not a result.
+bool end_is_scripted(const IncidentSummary& incident, SimTime window) {
+  return incident.mitigation_scripted && incident.mitigated >= 0 && incident.recovered >= 0 &&
+         incident.recovered - incident.mitigated <= 2 * window;
+}
+
 void tell_milestones(std::ostream& out, const IncidentSummary& incident, const ClockText& clock,
-                     const KeyEvents& events) {
+                     const KeyEvents& events, bool scripted) {
   const auto since = [&](SimTime t) { return "+" + duration_text(t - incident.start); };
   out << "  started    " << clock.at(incident.start) << "            "
-      << (events.first_change.empty() ? "incident.start" : events.first_change) << '\n';
+      << (events.first_change.empty() ? "incident.start" : events.first_change)
+      << "  [input: scripted]\n";
   if (incident.detected >= 0) {
     out << "  detected   " << clock.at(incident.detected) << "  " << since(incident.detected)
         << "  alert " << events.first_alert << '\n';
@@ -116,13 +124,16 @@ void tell_milestones(std::ostream& out, const IncidentSummary& incident, const C
   }
   if (incident.mitigated >= 0) {
     out << "  mitigated  " << clock.at(incident.mitigated) << "  " << since(incident.mitigated)
-        << "  " << events.mitigation << '\n';
+        << "  " << events.mitigation
+        << (incident.mitigation_scripted ? "  [input: scripted]" : "  [emerged: on an alert]")
+        << '\n';
   } else {
     out << "  mitigated  never (no rollback or mitigation action)\n";
   }
   if (incident.recovered >= 0) {
     out << "  recovered  " << clock.at(incident.recovered) << "  " << since(incident.recovered)
-        << "  error rate back under " << percent(incident.recovery_error_rate) << " for good\n";
+        << "  error rate back under " << percent(incident.recovery_error_rate) << " for good"
+        << (scripted ? "  [input: follows the scripted mitigation]" : "  [emerged]") << '\n';
   } else if (incident.degraded) {
     out << "  recovered  not by the end of the run\n";
   } else {
@@ -137,7 +148,11 @@ void tell_impact(std::ostream& out, const SimulationConfig& config, const RunSum
   const IncidentSummary& incident = report.measured;
   const SimTime end = incident.recovered >= 0 ? incident.recovered : run_end;
   out << "\nimpact, " << clock.at(incident.start) << " to " << clock.at(end) << " ("
-      << duration_text(end - incident.start) << "):\n";
+      << duration_text(end - incident.start) << ")"
+      << (end_is_scripted(incident, config.window_ns)
+              ? ", ended by the scripted mitigation: its length is an input of the scenario"
+              : "")
+      << ":\n";
   out << "  users affected   "
       << percent(incident.users_active > 0 ? static_cast<double>(incident.users_affected) /
                                                  static_cast<double>(incident.users_active)
@@ -244,6 +259,59 @@ void tell_servers(std::ostream& out, const RunSummary& summary, const ClockText&
   }
 }
 
+// incident.documented beside the replay's figures; inputs marked.
+std::vector<IncidentReport::Documented> documented_rows(const SimulationConfig& config,
+                                                        const RunSummary& summary,
+                                                        const ClockText& clock) {
+  const IncidentReport& report = *summary.incident;
+  const IncidentSummary& incident = report.measured;
+  const bool scripted_end = end_is_scripted(incident, config.window_ns);
+  const auto time = [&](SimTime t) { return t >= 0 ? clock.at(t) : std::string("never"); };
+  const auto fraction = [](std::uint64_t part, std::uint64_t whole) {
+    return percent(whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : 0.0);
+  };
+  std::vector<IncidentReport::Documented> rows;
+  for (const DocumentedFigure& figure : config.incident.documented) {
+    IncidentReport::Documented row{figure.figure, figure.text, "", figure.input};
+    const std::string& f = figure.figure;
+    if (f == "start") {
+      row.replayed = time(incident.start);
+      row.input = true;  // the scripted change
+    } else if (f == "detected") {
+      row.replayed = time(incident.detected);
+    } else if (f == "mitigated") {
+      row.replayed = time(incident.mitigated);
+      row.input = row.input || incident.mitigation_scripted;
+    } else if (f == "end") {
+      row.replayed = time(incident.recovered);
+      row.input = row.input || scripted_end;
+    } else if (f == "duration") {
+      row.replayed = duration_text(from_seconds(report.impact_s));
+      row.input = row.input || scripted_end;
+    } else if (f == "users_affected") {
+      row.replayed = fraction(incident.users_affected, incident.users_active);
+    } else if (f == "requests_failed") {
+      row.replayed = fraction(incident.failed, incident.offered);
+    } else {  // peak_error_rate
+      row.replayed = percent(incident.peak_error_rate);
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+void tell_documented(std::ostream& out, const RunSummary& summary) {
+  const auto& rows = summary.incident->documented;
+  if (rows.empty()) return;
+  out << "\ndocumented vs replayed (input = set by the scenario: scripted, or tuned to match; "
+         "emerged = a result of the replay):\n";
+  std::vector<std::vector<std::string>> table;
+  for (const IncidentReport::Documented& row : rows) {
+    table.push_back({row.figure, row.documented, row.replayed, row.input ? "input" : "emerged"});
+  }
+  print_table(out, {"figure", "documented", "replayed", ""}, table);
+}
+
 // The narrative, from the run's recorder and summary.
 void tell_incident(std::ostream& out, const SimulationConfig& config, const Recorder& recorder,
                    const RunSummary& summary) {
@@ -254,8 +322,10 @@ void tell_incident(std::ostream& out, const SimulationConfig& config, const Reco
     out << "  (" << clock.date(incident.start) << ", " << config.clock.zone << ")";
   }
   out << "\n\n";
-  tell_milestones(out, incident, clock, key_events(recorder, incident));
+  tell_milestones(out, incident, clock, key_events(recorder, incident),
+                  end_is_scripted(incident, config.window_ns));
   tell_impact(out, config, summary, clock, recorder.setup().end_ns);
+  tell_documented(out, summary);
   tell_servers(out, summary, clock);
   out << "\ntimeline (actions, alerts, notes):\n";
   for (const LogRow& row : recorder.log()) {
@@ -431,7 +501,11 @@ int command_replay(const std::vector<std::string>& args) {
     RunDirectory run_dir(line.out_dir("runs/" + scenario.config.name + "-replay"),
                          line.has("force"));
     std::ostringstream story;
-    const WrittenRun baseline = write_run(scenario.config, run_dir, !line.quiet);
+    const ClockText clock(scenario.config.clock);
+    const WrittenRun baseline =
+        write_run(scenario.config, run_dir, !line.quiet, [&](RunSummary& summary) {
+          summary.incident->documented = documented_rows(scenario.config, summary, clock);
+        });
     write_provenance(line, run_dir, &scenario);
     tell_incident(story, scenario.config, *baseline.result.recorder, baseline.summary);
     if (alternatives.size() > 1) {

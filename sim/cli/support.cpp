@@ -126,7 +126,7 @@ void print_summary(std::ostream& out, const RunSummary& s) {
 }
 
 WrittenRun write_run(const SimulationConfig& config, const RunDirectory& run_dir,
-                     bool show_progress) {
+                     bool show_progress, const std::function<void(RunSummary&)>& amend) {
   std::ofstream servers_csv(run_dir.file("servers.csv"));
   if (!servers_csv) throw OutputError("cannot write " + run_dir.file("servers.csv").string());
   study::RunResult result =
@@ -134,6 +134,7 @@ WrittenRun write_run(const SimulationConfig& config, const RunDirectory& run_dir
   servers_csv.close();
   if (!servers_csv) throw OutputError("error writing servers.csv");
   RunSummary summary = summarize(config, *result.recorder, result.stats);
+  if (amend) amend(summary);
   write_file(run_dir.file("summary.json"),
              [&](std::ostream& o) { write_json(o, summary_json(summary)); });
   write_file(run_dir.file("timeseries.csv"),

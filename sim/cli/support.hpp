@@ -27,8 +27,10 @@ struct WrittenRun {
   study::RunResult result;
   RunSummary summary;
 };
+// `amend` may add to the summary before summary.json is written (replay's documented figures).
 [[nodiscard]] WrittenRun write_run(const SimulationConfig& config, const RunDirectory& run_dir,
-                                   bool show_progress);
+                                   bool show_progress,
+                                   const std::function<void(RunSummary&)>& amend = {});
 
 // The human-readable summary printed after a run.
 void print_summary(std::ostream& out, const RunSummary& summary);

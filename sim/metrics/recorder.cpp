@@ -366,10 +366,11 @@ void Recorder::incident_status(SimTime now, std::uint32_t server, const ServerSt
 }
 
 void Recorder::on_action(SimTime now, std::string_view /*kind*/, bool /*change*/, bool mitigation,
-                         bool /*from_alert*/) {
+                         bool from_alert) {
   advance_to(now);
   if (mitigation && incident_.start >= 0 && now >= incident_.start && incident_.mitigated < 0) {
     incident_.mitigated = now;
+    incident_.mitigation_scripted = !from_alert;
   }
 }
 

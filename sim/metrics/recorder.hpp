@@ -106,6 +106,7 @@ struct IncidentSummary {
   SimTime start = -1;
   SimTime detected = -1;   // the first alert firing at or after the start
   SimTime mitigated = -1;  // the first mitigation action at or after the start
+  bool mitigation_scripted = false;  // it was a dated timeline action (not run on an alert)
   SimTime recovered = -1;  // start of the window after the last one above the recovery threshold
   bool degraded = false;   // some window after the start was above the recovery threshold
   double recovery_error_rate = 0.0;

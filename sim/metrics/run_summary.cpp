@@ -174,6 +174,18 @@ std::string alert_column(AlertMetric metric) {
   return "";
 }
 
+nlohmann::ordered_json documented_json(const IncidentReport& report) {
+  if (report.documented.empty()) return nullptr;
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  for (const IncidentReport::Documented& row : report.documented) {
+    rows.push_back({{"figure", row.figure},
+                    {"documented", row.documented},
+                    {"replayed", row.replayed},
+                    {"input", row.input}});
+  }
+  return rows;
+}
+
 nlohmann::ordered_json incident_json(const RunSummary& summary) {
   if (!summary.incident) return nullptr;
   const IncidentReport& report = *summary.incident;
@@ -193,7 +205,7 @@ nlohmann::ordered_json incident_json(const RunSummary& summary) {
               {"failed", b->failed},
               {"burned_fraction", number_or_null(b->burned_fraction)}};
   }
-  return {
+  nlohmann::ordered_json doc = {
       {"start_s", to_seconds(start)},
       {"end_s", to_seconds(report.end)},
       {"detected_s", seconds_or_null(incident.detected)},
@@ -232,6 +244,8 @@ nlohmann::ordered_json incident_json(const RunSummary& summary) {
         {"underused", report.underused},
         {"down", report.down}}},
   };
+  if (!report.documented.empty()) doc["documented"] = documented_json(report);
+  return doc;
 }
 
 }  // namespace

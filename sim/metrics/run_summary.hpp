@@ -37,6 +37,12 @@ struct IncidentReport {
   std::vector<std::string> underused;
   std::vector<std::string> down;  // down most of the window, not from overload
   std::optional<ErrorBudget> budget;  // with incident.slo
+  // incident.documented beside the replay's own figures (lbsim replay fills it).
+  struct Documented {
+    std::string figure, documented, replayed;
+    bool input = false;  // an input of the scenario (scripted, or tuned to match), not a result
+  };
+  std::vector<Documented> documented;
 };
 
 struct RunSummary {

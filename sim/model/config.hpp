@@ -207,6 +207,14 @@ struct AlertRule {
 };
 
 // What summary.json's incident section measures against (the model ignores it).
+// One figure of the postmortem document (incident.documented), to set beside the replay's.
+struct DocumentedFigure {
+  std::string figure;  // start, detected, mitigated, end, duration, users_affected, ...
+  std::string text;    // as written in the scenario
+  double value = 0.0;  // ns from the run start (times), ns (duration), or a fraction
+  bool input = false;  // listed in incident.documented.inputs: the scenario was tuned to it
+};
+
 struct IncidentConfig {
   SimTime start_ns = -1;  // the incident's start; -1 = none (no incident metrics). The loader
                           // sets it, unless given, to the first timeline action that changes
@@ -214,6 +222,7 @@ struct IncidentConfig {
   double slo = -1.0;      // availability objective in (0, 1), e.g. 0.999; -1 = none
   SimTime slo_period_ns = SimTime{30} * 24 * kHour;
   double recovery_error_rate = -1.0;  // recovered below this; -1 = 1 - slo, or 1% without one
+  std::vector<DocumentedFigure> documented;  // in the order the file lists them
 };
 
 // The scenario's wall clock: t = 0 of the run is start_epoch_s (seconds since 1970-01-01 UTC);

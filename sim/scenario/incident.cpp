@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -8,11 +9,55 @@ namespace lbsim::loader {
 
 using yaml::Node;
 
+namespace {
+
+// incident.documented: {start: "08:30", end: "16:15", users_affected: 30%, ..., inputs: [...]}.
+void read_documented(const Node& node, SimulationConfig& config) {
+  const std::string path = "incident.documented";
+  expect_map(node, path, "a map of the document's figures, like {start: \"08:30\", users_affected: 30%}");
+  const KeyList times = {"start", "detected", "mitigated", "end"};
+  const KeyList fractions = {"users_affected", "requests_failed", "peak_error_rate"};
+  check_keys(node, path,
+             {"start", "detected", "mitigated", "end", "duration", "users_affected",
+              "requests_failed", "peak_error_rate", "inputs"});
+  for (const yaml::MapEntry& entry : node.entries) {
+    if (entry.key == "inputs") continue;
+    const std::string where = child(path, entry.key);
+    DocumentedFigure figure{entry.key, scalar(entry.value, where, "a figure"), 0.0, false};
+    if (std::find(times.begin(), times.end(), entry.key) != times.end()) {
+      figure.value = static_cast<double>(read_run_time(entry.value, where, config));
+    } else if (std::find(fractions.begin(), fractions.end(), entry.key) != fractions.end()) {
+      figure.value = read_fraction(entry.value, where);
+    } else {
+      figure.value = static_cast<double>(read_duration(entry.value, where, true));
+    }
+    config.incident.documented.push_back(figure);
+  }
+  if (const Node* inputs = node.find("inputs")) {
+    const std::string where = child(path, "inputs");
+    expect_list(*inputs, where, "a list of the figures above the scenario was tuned to match");
+    for (std::size_t i = 0; i < inputs->items.size(); ++i) {
+      const Node& item = inputs->items[i];
+      const std::string name = scalar(item, child(where, std::to_string(i)), "a figure's name");
+      auto it = std::find_if(config.incident.documented.begin(), config.incident.documented.end(),
+                             [&](const DocumentedFigure& f) { return f.figure == name; });
+      if (it == config.incident.documented.end()) {
+        fail(item, child(where, std::to_string(i)),
+             "expected one of the documented figures; got \"" + name + "\"");
+      }
+      it->input = true;
+    }
+  }
+}
+
+}  // namespace
+
 void read_incident(const Node& root, SimulationConfig& config) {
   if (const Node* incident = root.find("incident")) {
     expect_map(*incident, "incident",
                "a map like {slo: 99.9%, slo_period: 30d, recovery_error_rate: 1%}");
-    check_keys(*incident, "incident", {"start", "slo", "slo_period", "recovery_error_rate"});
+    check_keys(*incident, "incident",
+               {"start", "slo", "slo_period", "recovery_error_rate", "documented"});
     if (const Node* start = incident->find("start")) {
       config.incident.start_ns = read_run_time(*start, "incident.start", config);
     }
@@ -32,6 +77,9 @@ void read_incident(const Node& root, SimulationConfig& config) {
     }
     if (const Node* rate = incident->find("recovery_error_rate")) {
       config.incident.recovery_error_rate = read_fraction(*rate, "incident.recovery_error_rate");
+    }
+    if (const Node* documented = incident->find("documented")) {
+      read_documented(*documented, config);
     }
   }
   // Without incident.start, the incident starts at the first action that is not a note.

@@ -92,6 +92,38 @@ TEST_CASE("replay --what-if: the pre-rollout check prevents it, the auto-rollbac
   CHECK(has(story, "impact avoided against the baseline"));
 }
 
+TEST_CASE("replay marks which figures are inputs of the scenario and sets the document beside") {
+  // 2024-05-05: the rollback is a dated action, so the end of the impact follows it (an input);
+  // the detection emerged from the alert; users_affected is listed as tuned to match.
+  const Scratch scratch;
+  const auto r = run_cli("replay scenarios/postmortems/2024-05-05_messaging.yaml -q --no-report "
+                         "--out " + shell_quote(scratch.dir.string()));
+  REQUIRE_MESSAGE(r.status == 0, r.output);
+  const std::string story = read_file(scratch.dir / "replay.txt");
+  CHECK(has(story, "ended by the scripted mitigation: its length is an input of the scenario"));
+  CHECK(has(story, "[input: follows the scripted mitigation]"));
+  CHECK(has(story, "documented vs replayed"));
+  const auto summary = nlohmann::json::parse(read_file(scratch.dir / "summary.json"));
+  const auto& rows = summary["incident"]["documented"];
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[0] == nlohmann::json({{"figure", "start"}, {"documented", "08:30"},
+                                   {"replayed", "08:29:30"}, {"input", true}}));
+  CHECK(rows[1]["figure"] == "detected");
+  CHECK(rows[1]["replayed"] == "08:30:00");
+  CHECK(rows[1]["input"] == false);
+  CHECK(rows[2]["figure"] == "end");
+  CHECK(rows[2]["input"] == true);
+  CHECK(rows[3]["figure"] == "users_affected");
+  CHECK(rows[3]["replayed"] == "30.1%");
+  CHECK(rows[3]["input"] == true);
+  // An inputs entry that is not a documented figure is a located error.
+  const auto bad = run_cli(
+      "validate scenarios/postmortems/2024-05-05_messaging.yaml "
+      "--set 'incident.documented={start: \"08:30\", inputs: [end]}'");
+  CHECK(bad.status == 2);
+  CHECK(has(bad.output, "incident.documented.inputs.0: expected one of the documented figures"));
+}
+
 TEST_CASE("replay: bad input is exit status 2 with what was expected") {
   const auto unknown = run_cli("replay " + kCascade + " --what-if nope -q --out /tmp/lbsim_never");
   CHECK(unknown.status == 2);
