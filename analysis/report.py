@@ -7,6 +7,10 @@ file, script or font) and the same PNGs beside it: timeline.png, utilization.png
 a run or replay directory; whatif.png with whatif.csv; comparison.png for a compare directory;
 p99_vs_load.png for a sweep; capacity.png for a capacity directory. Exit status 2 with a message
 when the directory is none of these.
+
+The page names the run by run_name(): lbsim writes the report while the run directory is still
+its temporary sibling (".NAME.tmp-12345"), so the name is taken from run.json or from the
+directory's name without that disguise.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ import base64
 import datetime as dt
 import html
 import io
+import json
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Optional, Union
@@ -35,6 +41,10 @@ from .load import (CapacityData, CompareData, RunData, SweepData, load_capacity,
 PNG_DPI = 100
 DASH = "\u2013"  # shown for a value that does not exist
 
+# The temporary sibling lbsim writes a run into before renaming it (sim/metrics/run_output.cpp,
+# sibling_name): "." + NAME + ".tmp-" + the process id.
+_TEMP_SIBLING = re.compile(r"^\.?(?P<name>.+?)\.tmp-\d+$")
+
 _CSS = """
 body { font-family: sans-serif; margin: 2em auto; max-width: 1350px; color: #222; }
 h1 { margin-bottom: 0.2em; } .sub { color: #555; margin-top: 0; }
@@ -44,6 +54,24 @@ th { background: #f2f2f2; } td.l, th.l { text-align: left; }
 img { max-width: 100%; border: 1px solid #ddd; margin: 0.5em 0 1.5em; }
 pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: 0.85em; }
 """
+
+
+def run_name(directory: Union[str, Path]) -> str:
+    """The run's name: run.json's "name" when the directory has one, else the directory's name
+    without the leading "." and trailing ".tmp-<digits>" of lbsim's temporary sibling
+    (".replay.tmp-12345" -> "replay")."""
+    d = Path(directory)
+    meta_file = d / "run.json"
+    if meta_file.is_file():
+        try:
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{meta_file}: not valid JSON ({e})") from None
+        if isinstance(meta, dict) and meta.get("name"):
+            return str(meta["name"])
+    name = d.resolve().name if d.name in ("", ".", "..") else d.name
+    m = _TEMP_SIBLING.match(name)
+    return m.group("name") if m else name
 
 
 class _Page:
@@ -275,6 +303,7 @@ def write_report(run_dir: Union[str, Path], out: Optional[Union[str, Path]] = No
     if not d.is_dir():
         raise ValueError(f"{d}: not a directory")
     page = _Page(d)
+    name = run_name(d)
     scenario: Optional[str] = None
     clock_text = "no clock (times in minutes since the start)"
     kinds = []
@@ -303,10 +332,10 @@ def write_report(run_dir: Union[str, Path], out: Optional[Union[str, Path]] = No
     if not kinds:
         raise ValueError(f"{d}: not an lbsim output directory (expected summary.json from run or "
                          "replay, compare.csv, sweep.csv or capacity.csv)")
-    scenario = scenario or d.name
+    scenario = scenario or name
     generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     title = f"lbsim report: {scenario}"
-    subtitle = f"{' + '.join(kinds)} output in {d.name}; {clock_text}; generated {generated}"
+    subtitle = f"{' + '.join(kinds)} output: run {name}; {clock_text}; generated {generated}"
     target = Path(out) if out is not None else d / "report.html"
     target.write_text(page.render(title, subtitle), encoding="utf-8")
     return target

@@ -1,6 +1,8 @@
 """analysis.report: one embedded PNG per figure, the PNG files beside it, the command line."""
 
 import base64
+import functools
+import json
 import os
 import re
 import subprocess
@@ -14,11 +16,26 @@ IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"[^>]*title=
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+@functools.lru_cache(maxsize=None)
+def written(fixture: str, copy_name: str):
+    """(directory, report.html's text) of a fresh copy of fixtures.<fixture>() named copy_name,
+    its report written once per test process (a report takes seconds: tests share them)."""
+    d = fixtures.copy_of(getattr(fixtures, fixture)(), copy_name)
+    path = report.write_report(d)
+    assert path == d / "report.html", path
+    return d, path.read_text(encoding="utf-8")
+
+
+# The replay as lbsim has it while it writes the report: a temporary sibling of its target.
+REPLAY = ("replay_dir", ".tiny-replay.tmp-31337")
+
+
 class ReportTest(unittest.TestCase):
-    def check(self, directory, expected_pngs):
-        path = report.write_report(directory)
-        self.assertEqual(path, directory / "report.html")
-        text = path.read_text(encoding="utf-8")
+    def check(self, directory, expected_pngs, text=None):
+        if text is None:
+            path = report.write_report(directory)
+            self.assertEqual(path, directory / "report.html")
+            text = path.read_text(encoding="utf-8")
         images = IMG.findall(text)
         self.assertEqual(text.count('<img src="data:image/png;base64,'), len(expected_pngs))
         self.assertEqual(sorted(name for _, name in images), sorted(expected_pngs))
@@ -34,8 +51,8 @@ class ReportTest(unittest.TestCase):
         return text
 
     def test_replay_with_whatifs(self):
-        d = fixtures.copy_of(fixtures.replay_dir(), "report_replay")
-        text = self.check(d, ["timeline.png", "utilization.png", "queues.png", "whatif.png"])
+        d, text = written(*REPLAY)
+        self.check(d, ["timeline.png", "utilization.png", "queues.png", "whatif.png"], text)
         self.assertIn("tiny_incident", text)
         self.assertIn("2024-05-05 23:58 +05:30", text)
         self.assertIn("incident replay: tiny_incident", text)  # replay.txt
@@ -51,6 +68,22 @@ class ReportTest(unittest.TestCase):
         text = self.check(d, ["timeline.png", "utilization.png", "queues.png"])
         self.assertIn("example", text)
         self.assertIn("no clock", text)
+
+    def test_run_name_not_the_temporary_path(self):
+        # lbsim runs the report while the run is still ".NAME.tmp-<pid>" beside its target
+        d, text = written(*REPLAY)
+        self.assertEqual(report.run_name(d), "tiny-replay")
+        self.assertIn("run tiny-replay;", text)
+        self.assertNotIn(".tmp-", text)
+        self.assertNotIn(str(d.parent), text)
+        self.assertEqual(report.run_name(d.parent / ".x.tmp-12"), "x")
+        self.assertEqual(report.run_name(d.parent / "plain"), "plain")
+        self.assertEqual(report.run_name(d.parent / ".hidden"), ".hidden")
+        # run.json's name wins
+        named = fixtures.copy_of(fixtures.example_run_dir(), ".example.tmp-4242")
+        (named / "run.json").write_text(json.dumps({"name": "incident-2024-05-05"}),
+                                        encoding="utf-8")
+        self.assertEqual(report.run_name(named), "incident-2024-05-05")
 
     def test_compare(self):
         d = fixtures.copy_of(fixtures.compare_dir(), "report_compare")
