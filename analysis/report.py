@@ -34,7 +34,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from . import plots  # noqa: E402
+from . import plots, units  # noqa: E402
 from .load import (CapacityData, CompareData, RunData, SweepData, load_capacity,  # noqa: E402
                    load_compare, load_run, load_sweep, load_whatif, parse_load)
 
@@ -53,6 +53,9 @@ td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
 th { background: #f2f2f2; } td.l, th.l { text-align: left; }
 img { max-width: 100%; border: 1px solid #ddd; margin: 0.5em 0 1.5em; }
 pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: 0.85em; }
+table.documented td.l { max-width: 60em; }
+tr.input td { background: #eef4fb; }
+p.caption { color: #444; font-size: 0.9em; max-width: 75em; margin-top: -1em; }
 """
 
 
@@ -89,14 +92,22 @@ class _Page:
     def pre(self, text: str) -> None:
         self.parts.append(f"<pre>{html.escape(text)}</pre>")
 
-    def table(self, header: list, rows: list, left_columns: int = 1) -> None:
+    def caption(self, text: str) -> None:
+        self.parts.append(f'<p class="caption">{html.escape(text)}</p>')
+
+    def table(self, header: list, rows: list, left_columns: int = 1,
+              css_class: Optional[str] = None, row_classes: Optional[list] = None) -> None:
         def cell(tag: str, i: int, value) -> str:
             cls = ' class="l"' if i < left_columns else ""
             return f"<{tag}{cls}>{html.escape(str(value))}</{tag}>"
 
-        out = ["<table><tr>" + "".join(cell("th", i, h) for i, h in enumerate(header)) + "</tr>"]
-        for row in rows:
-            out.append("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>")
+        table_cls = f' class="{html.escape(css_class)}"' if css_class else ""
+        out = [f"<table{table_cls}><tr>"
+               + "".join(cell("th", i, h) for i, h in enumerate(header)) + "</tr>"]
+        for k, row in enumerate(rows):
+            row_cls = row_classes[k] if row_classes else None
+            tr = f'<tr class="{html.escape(row_cls)}">' if row_cls else "<tr>"
+            out.append(tr + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>")
         out.append("</table>")
         self.parts.append("\n".join(out))
 
@@ -135,6 +146,37 @@ def _pct(value) -> str:
 
 def _ms(value) -> str:
     return DASH if value is None else f"{1000.0 * float(value):.4g} ms"
+
+
+def _documented_value(value) -> str:
+    if value is None:
+        return DASH
+    if isinstance(value, (bool, int, float)):
+        return units.number(value)
+    return str(value)
+
+
+def _documented_section(page: _Page, run: RunData, documented) -> None:
+    """incident.documented: the postmortem's figures beside the replay's, inputs marked."""
+    where = run.path / "summary.json"
+    if not isinstance(documented, list) or not all(isinstance(d, dict) for d in documented):
+        raise ValueError(f"{where}: incident.documented must be a list of objects "
+                         "{figure, documented, replayed, input}")
+    if not documented:
+        return
+    rows, classes = [], []
+    for entry in documented:
+        is_input = bool(entry.get("input", False))
+        rows.append((_documented_value(entry.get("figure")),
+                     _documented_value(entry.get("documented")),
+                     _documented_value(entry.get("replayed")),
+                     "input" if is_input else "emerged"))
+        classes.append("input" if is_input else "emerged")
+    page.h2("Documented vs replayed")
+    page.table(["figure", "documented", "replayed", "input or emerged"], rows, left_columns=4,
+               css_class="documented", row_classes=classes)
+    page.caption("input: a figure the scenario was built from (set, not a result); emerged: "
+                 "what the replay produced by itself, to compare with the postmortem.")
 
 
 def _run_numbers(page: _Page, run: RunData) -> None:
@@ -198,6 +240,8 @@ def _run_numbers(page: _Page, run: RunData) -> None:
         ]
         page.h2("Incident")
         page.table(["", "value"], irows, left_columns=2)
+        if incident.get("documented") is not None:
+            _documented_section(page, run, incident["documented"])
 
 
 def _run_section(page: _Page, run: RunData) -> None:

@@ -2,6 +2,7 @@
 
 import base64
 import functools
+import html.parser
 import json
 import os
 import re
@@ -14,6 +15,41 @@ from tests.analysis import fixtures
 
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"[^>]*title="([a-z_0-9]+\.png)"')
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class Tables(html.parser.HTMLParser):
+    """The page's tables, in order: `found` is a list of (class or "", rows of cell texts with
+    the header first, each row's class); `tables` maps a class to its (last) table's rows."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.found = []
+        self._row = self._cell = None
+        self.feed(text)
+        self.tables = {cls: rows for cls, rows, _ in self.found}
+        self.row_classes = {cls: classes for cls, _, classes in self.found}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table":
+            self.found.append((attrs.get("class", ""), [], []))
+        elif tag == "tr" and self.found:
+            self._row = []
+            self.found[-1][2].append(attrs.get("class"))
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = ""
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append(self._cell)
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.found[-1][1].append(self._row)
+            self._row = None
 
 
 @functools.lru_cache(maxsize=None)
@@ -57,6 +93,7 @@ class ReportTest(unittest.TestCase):
         self.assertIn("2024-05-05 23:58 +05:30", text)
         self.assertIn("incident replay: tiny_incident", text)  # replay.txt
         self.assertIn("error budget burned", text)
+        self.assertNotIn("Documented vs replayed", text)  # summary.json has no documented
 
     def test_replay_without_whatifs(self):
         d = fixtures.copy_of(fixtures.replay_dir(), "report_replay_no_whatif")
@@ -84,6 +121,34 @@ class ReportTest(unittest.TestCase):
         (named / "run.json").write_text(json.dumps({"name": "incident-2024-05-05"}),
                                         encoding="utf-8")
         self.assertEqual(report.run_name(named), "incident-2024-05-05")
+
+    def test_documented_vs_replayed(self):
+        d = fixtures.copy_of(fixtures.replay_dir(), "report_documented")
+        (d / "whatif.csv").unlink()  # not needed here: a shorter report
+        summary = json.loads((d / "summary.json").read_text(encoding="utf-8"))
+        summary["incident"]["documented"] = [
+            {"figure": "users affected", "documented": "30%", "replayed": "30.1%",
+             "input": False},
+            {"figure": "weight of web-0", "documented": 10, "replayed": 10, "input": True},
+            {"figure": "duration", "documented": "7 h 45 m", "replayed": 27930.0,
+             "input": False},
+        ]
+        (d / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+        text = report.write_report(d).read_text(encoding="utf-8")
+        self.assertIn("<h2>Documented vs replayed</h2>", text)
+        parsed = Tables(text)
+        self.assertEqual(parsed.tables["documented"], [
+            ["figure", "documented", "replayed", "input or emerged"],
+            ["users affected", "30%", "30.1%", "emerged"],
+            ["weight of web-0", "10", "10", "input"],
+            ["duration", "7 h 45 m", "27.9 k", "emerged"],
+        ])
+        self.assertEqual(parsed.row_classes["documented"], [None, "emerged", "input", "emerged"])
+        # a documented that is not a list of objects is an error naming the file
+        summary["incident"]["documented"] = "30% of users"
+        (d / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+        with self.assertRaisesRegex(ValueError, r"summary.json: incident.documented must be"):
+            report.write_report(d)
 
     def test_compare(self):
         d = fixtures.copy_of(fixtures.compare_dir(), "report_compare")
