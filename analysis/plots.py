@@ -29,7 +29,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from . import stats  # noqa: E402
+from . import stats, units  # noqa: E402
 from .load import (ERROR_KINDS, CapacityData, CompareData, RunData, SweepData,  # noqa: E402
                    parse_load)
 
@@ -100,11 +100,16 @@ class _TimeAxis:
             # The x values are naive wall-clock readings in the zone: format them as they are.
             locator = mdates.AutoDateLocator(minticks=4, maxticks=12)
             ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=None))
+            # HH:MM, with seconds when ticks are less than a minute apart (else a short run's
+            # ticks repeat "23:59, 23:59"), with the date when they are days apart
+            formatter = mdates.AutoDateFormatter(locator, defaultfmt="%H:%M")
+            formatter.scaled = {1.0: "%Y-%m-%d", 1.0 / 24.0: "%H:%M", 1.0 / 1440.0: "%H:%M",
+                                1.0 / 86400.0: "%H:%M:%S"}
+            ax.xaxis.set_major_formatter(formatter)
 
     def clock_text(self, t_s: float) -> str:
         if self.clock is None:
-            return f"{t_s / 60:.1f} min"
+            return units.duration(t_s)
         return self.clock.to_datetime(t_s).strftime("%H:%M:%S")
 
 
@@ -134,19 +139,11 @@ def _add_incident_marks(ax, run: RunData, tx: _TimeAxis, with_labels: bool) -> l
             continue
         label = f"{name} {tx.clock_text(t)}"
         if key != "start_s" and start is not None:
-            label += f" (+{_duration_text(t - start)})"
+            label += f" (+{units.duration(t - start)})"
         line = ax.axvline(tx.x1(t), color=colour, ls=style, lw=2.2, alpha=0.9, zorder=4,
                           gid=f"incident:{name}", label=label if with_labels else None)
         handles.append(line)
     return handles
-
-
-def _duration_text(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def _spread_positions(fx: Sequence[float], widths: Sequence[float]) -> list:
@@ -391,6 +388,15 @@ def metric_unit(metric: str) -> tuple:
     return 1.0, "", name
 
 
+def _axis_scale(metric: str, values: pd.DataFrame, scale: float, unit: str) -> tuple:
+    """(scale, unit) for an axis of the metric: durations in the one unit their largest value
+    reads in (ms, s, min or h: never 3.09e+04 s), anything else as metric_unit() says."""
+    if units.metric_kind(metric) != "duration":
+        return scale, unit
+    largest = np.nanmax(np.abs(values.to_numpy(dtype=float)), initial=0.0)
+    return units.duration_axis_unit(largest)
+
+
 def _yerr(mean: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Asymmetric error bars; an interval that is undefined (one replication) draws none."""
     lower = np.nan_to_num(mean - low, nan=0.0)
@@ -421,6 +427,7 @@ def strategy_comparison(compare: CompareData, metrics: Optional[Sequence[str]] =
         # By position: the same variant may appear twice (compared with itself).
         rows = table[table["metric"] == metric].reset_index(drop=True)
         scale, unit, name = metric_unit(metric)
+        scale, unit = _axis_scale(metric, rows[["mean", "ci_low", "ci_high"]], scale, unit)
         mean = rows["mean"].to_numpy(dtype=float) * scale
         low = rows["ci_low"].to_numpy(dtype=float) * scale
         high = rows["ci_high"].to_numpy(dtype=float) * scale
@@ -437,6 +444,8 @@ def strategy_comparison(compare: CompareData, metrics: Optional[Sequence[str]] =
         ax.set_xticklabels(variants, rotation=30, ha="right", fontsize=8)
         ax.set_xlim(-0.6, len(variants) - 0.4)
         ax.set_ylabel(f"{name} ({unit})" if unit else name)
+        if units.metric_kind(metric) in ("count", "rate"):
+            ax.yaxis.set_major_formatter(units.count_formatter())
         ax.set_title(name)
         ax.grid(True, axis="y", alpha=0.3)
     fig.suptitle(f"{compare.scenario}: strategies compared (mean and 95% interval, "
@@ -545,7 +554,7 @@ def capacity_curve(capacity: CapacityData) -> Figure:
         if headroom.get("load") is not None and headroom.get("rate_per_s") is not None:
             rate = float(headroom["rate_per_s"])
             ax.axvline(rate, color="#d62728", lw=2, gid="headroom",
-                       label=f"headroom: {float(headroom['load']):.3g}x ({rate:,.0f}/s), "
+                       label=f"headroom: {float(headroom['load']):.3g}x ({units.rate(rate)}), "
                              "where the current fleet breaks")
             ax.axvspan(rate, max(float(np.nanmax(x)), rate) * 1.05, color="#d62728", alpha=0.06,
                        lw=0)
@@ -553,6 +562,7 @@ def capacity_curve(capacity: CapacityData) -> Figure:
             ax.text(0.02, 0.95, "headroom: the current fleet holds at every load tried",
                     transform=ax.transAxes, fontsize=9, va="top", gid="headroom")
     ax.set_xlabel("offered load (requests/s)")
+    ax.xaxis.set_major_formatter(units.count_formatter())
     ax.set_ylabel("servers")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(bottom=0)
@@ -584,6 +594,8 @@ def what_if_table(whatif: pd.DataFrame, metrics: Optional[Sequence[str]] = None)
     for ax, metric in zip(axes, metrics):
         rows = whatif[whatif["metric"] == metric].set_index("what_if").reindex(names)
         scale, unit, name = metric_unit(metric)
+        scale, unit = _axis_scale(metric, rows[["avoided_mean", "avoided_low", "avoided_high"]],
+                                  scale, unit)
         mean = rows["avoided_mean"].to_numpy(dtype=float) * scale
         low = rows["avoided_low"].to_numpy(dtype=float) * scale
         high = rows["avoided_high"].to_numpy(dtype=float) * scale
@@ -597,7 +609,8 @@ def what_if_table(whatif: pd.DataFrame, metrics: Optional[Sequence[str]] = None)
         ax.set_yticklabels(names, fontsize=8)
         ax.invert_yaxis()
         ax.xaxis.set_major_locator(MaxNLocator(5))
-        ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 5))
+        if units.metric_kind(metric) == "count":
+            ax.xaxis.set_major_formatter(units.count_formatter())
         ax.set_xlabel(f"avoided ({unit})" if unit else "avoided")
         ax.set_title(name)
         ax.grid(True, axis="x", alpha=0.3)

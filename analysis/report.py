@@ -8,9 +8,10 @@ a run or replay directory; whatif.png with whatif.csv; comparison.png for a comp
 p99_vs_load.png for a sweep; capacity.png for a capacity directory. Exit status 2 with a message
 when the directory is none of these.
 
-The page names the run by run_name(): lbsim writes the report while the run directory is still
-its temporary sibling (".NAME.tmp-12345"), so the name is taken from run.json or from the
-directory's name without that disguise.
+Numbers are written for reading (analysis.units: "7 h 45 m", "26.8%", "896 k"); the files keep
+the exact values. The page names the run by run_name(): lbsim writes the report while the run
+directory is still its temporary sibling (".NAME.tmp-12345"), so the name is taken from run.json
+or from the directory's name without that disguise.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from .load import (CapacityData, CompareData, RunData, SweepData, load_capacity,
                    load_compare, load_run, load_sweep, load_whatif, parse_load)
 
 PNG_DPI = 100
-DASH = "\u2013"  # shown for a value that does not exist
+DASH = units.DASH  # shown for a value that does not exist
 
 # The temporary sibling lbsim writes a run into before renaming it (sim/metrics/run_output.cpp,
 # sibling_name): "." + NAME + ".tmp-" + the process id.
@@ -130,22 +131,97 @@ class _Page:
                 f"{body}\n</body></html>\n")
 
 
-def _fmt(value, digits: int = 4) -> str:
+def _fmt(value) -> str:
+    """A number without a known unit, for reading (never scientific notation)."""
     if value is None:
         return DASH
-    if isinstance(value, float):
-        if math.isnan(value):
+    if isinstance(value, str):
+        return value
+    return units.number(value)
+
+
+def _interval(metric: str, low, high) -> str:
+    return f"[{units.metric_value(metric, low)}, {units.metric_value(metric, high)}]"
+
+
+def _key_numbers(run: RunData) -> list:
+    s = run.summary
+    req = s.get("requests", {})
+    lat = s.get("latency_s", {})
+    servers = s.get("servers", {})
+    util = servers.get("utilization", {})
+    users = s.get("users", {})
+    rows = [
+        ("strategy", s.get("strategy", DASH)),
+        ("measured duration", f"{units.duration(s.get('duration_s'))} after a "
+                              f"{units.duration(s.get('warmup_s'))} warmup"),
+        ("requests offered / completed / failed",
+         " / ".join(units.count(req.get(k, 0)) for k in ("offered", "completed", "failed"))),
+        ("error rate", units.percent(s.get("error_rate"))),
+        ("offered rate / throughput",
+         f"{units.rate(s.get('offered_rate_per_s'))} / {units.rate(s.get('throughput_per_s'))}"),
+        ("latency p50 / p99 / p99.9 / max (completed)",
+         " / ".join(units.duration(lat.get(k)) for k in ("p50", "p99", "p999", "max"))),
+    ]
+    response = s.get("response_s")
+    if response:
+        rows.append(("response p50 / p99 / p99.9 (all requests, failures at the time they failed)",
+                     " / ".join(units.duration(response.get(k)) for k in ("p50", "p99", "p999"))))
+    rows += [
+        ("utilisation mean / max (while up) / imbalance",
+         f"{units.percent(util.get('mean'))} / {units.percent(util.get('max'))} / "
+         f"{_fmt(util.get('imbalance'))}"),
+        ("users affected", f"{units.percent(users.get('affected_fraction'))} "
+                           f"({units.count(users.get('affected', 0))} of "
+                           f"{units.count(users.get('active', 0))} active)"),
+        ("servers / times one went down",
+         f"{units.count(servers.get('count'))} / {units.count(servers.get('went_down'))}"),
+    ]
+    if servers.get("traffic_imbalance") is not None:
+        rows.append(("traffic imbalance (largest share / fair share)",
+                     _fmt(servers.get("traffic_imbalance"))))
+    errors = {k: v for k, v in req.get("by_error", {}).items() if v}
+    if errors:
+        rows.append(("errors by kind", ", ".join(f"{k} {units.count(v)}"
+                                                 for k, v in errors.items())))
+    return rows
+
+
+def _incident_rows(run: RunData, incident: dict) -> list:
+    def when(key: str, since: Optional[str] = None) -> str:
+        t = incident.get(key)
+        if t is None:
             return DASH
-        return f"{value:.{digits}g}"
-    return str(value)
+        notes = []
+        if since and incident.get(since) is not None:
+            notes.append(f"+{units.duration(incident[since])} after the incident's start")
+        notes.append(f"{units.duration(t)} into the run")
+        if run.clock is None:
+            return "; ".join(notes)
+        return run.clock.to_datetime(t).strftime("%H:%M:%S") + f" ({'; '.join(notes)})"
 
-
-def _pct(value) -> str:
-    return DASH if value is None else f"{100.0 * float(value):.3g}%"
-
-
-def _ms(value) -> str:
-    return DASH if value is None else f"{1000.0 * float(value):.4g} ms"
+    budget = incident.get("error_budget") or {}
+    requests = incident.get("requests") or {}
+    users = incident.get("users") or {}
+    return [
+        ("start", when("start_s")),
+        ("detected", when("detected_s", "time_to_detect_s")),
+        ("mitigated", when("mitigated_s", "time_to_mitigate_s")),
+        ("recovered", when("recovered_s", "time_to_recover_s")),
+        ("peak error rate", f"{units.percent(incident.get('peak_error_rate'))} in the window "
+                            f"from {when('peak_at_s')}"),
+        ("requests failed in the incident",
+         f"{units.percent(requests.get('error_rate'))} ({units.count(requests.get('failed'))} "
+         f"of {units.count(requests.get('offered'))})"),
+        ("users affected in the incident",
+         f"{units.percent(users.get('affected_fraction'))} "
+         f"({units.count(users.get('affected'))} of {units.count(users.get('active'))} active)"),
+        ("error budget burned", units.percent(budget.get("burned_fraction")) if budget else DASH),
+        ("alerts fired / servers crashed / ejected",
+         f"{units.count(incident.get('alerts_fired'))} / "
+         f"{units.count(incident.get('servers_crashed'))} / "
+         f"{units.count(incident.get('servers_ejected'))}"),
+    ]
 
 
 def _documented_value(value) -> str:
@@ -180,66 +256,12 @@ def _documented_section(page: _Page, run: RunData, documented) -> None:
 
 
 def _run_numbers(page: _Page, run: RunData) -> None:
-    s = run.summary
-    req = s.get("requests", {})
-    lat = s.get("latency_s", {})
-    util = s.get("servers", {}).get("utilization", {})
-    users = s.get("users", {})
-    rows = [
-        ("strategy", s.get("strategy", DASH)),
-        ("measured duration", f"{_fmt(s.get('duration_s'))} s after a {_fmt(s.get('warmup_s'))} s warmup"),
-        ("requests offered / completed / failed",
-         f"{req.get('offered', 0)} / {req.get('completed', 0)} / {req.get('failed', 0)}"),
-        ("error rate", _pct(s.get("error_rate"))),
-        ("offered rate / throughput",
-         f"{_fmt(s.get('offered_rate_per_s'))} / {_fmt(s.get('throughput_per_s'))} requests/s"),
-        ("latency p50 / p99 / p99.9 / max",
-         " / ".join(_ms(lat.get(k)) for k in ("p50", "p99", "p999", "max"))),
-        ("utilisation mean / max / imbalance",
-         f"{_pct(util.get('mean'))} / {_pct(util.get('max'))} / {_fmt(util.get('imbalance'))}"),
-        ("users affected", f"{_pct(users.get('affected_fraction'))} "
-                           f"({users.get('affected', 0)} of {users.get('active', 0)} active)"),
-        ("servers / went down", f"{s.get('servers', {}).get('count', DASH)} / "
-                                f"{s.get('servers', {}).get('went_down', DASH)}"),
-    ]
-    errors = {k: v for k, v in req.get("by_error", {}).items() if v}
-    if errors:
-        rows.append(("errors by kind", ", ".join(f"{k} {v}" for k, v in errors.items())))
     page.h2("Key numbers (measured period)")
-    page.table(["", "value"], rows, left_columns=2)
-
+    page.table(["", "value"], _key_numbers(run), left_columns=2)
     incident = run.incident
     if incident:
-        def when(key: str) -> str:
-            t = incident.get(key)
-            if t is None:
-                return DASH
-            text = f"{t:g} s"
-            if run.clock is not None:
-                text = run.clock.to_datetime(t).strftime("%H:%M:%S") + f" ({text})"
-            return text
-
-        budget = incident.get("error_budget") or {}
-        irows = [
-            ("start", when("start_s")),
-            ("detected", when("detected_s") + (f", +{incident['time_to_detect_s']:g} s"
-                                              if incident.get("time_to_detect_s") is not None else "")),
-            ("mitigated", when("mitigated_s") + (f", +{incident['time_to_mitigate_s']:g} s"
-                                                if incident.get("time_to_mitigate_s") is not None else "")),
-            ("recovered", when("recovered_s") + (f", +{incident['time_to_recover_s']:g} s"
-                                                if incident.get("time_to_recover_s") is not None else "")),
-            ("peak error rate", f"{_pct(incident.get('peak_error_rate'))} at {when('peak_at_s')}"),
-            ("requests failed in the incident",
-             f"{_pct((incident.get('requests') or {}).get('error_rate'))}"),
-            ("users affected in the incident",
-             _pct((incident.get('users') or {}).get('affected_fraction'))),
-            ("error budget burned", _pct(budget.get("burned_fraction")) if budget else DASH),
-            ("alerts fired / servers crashed / ejected",
-             f"{incident.get('alerts_fired', DASH)} / {incident.get('servers_crashed', DASH)}"
-             f" / {incident.get('servers_ejected', DASH)}"),
-        ]
         page.h2("Incident")
-        page.table(["", "value"], irows, left_columns=2)
+        page.table(["", "value"], _incident_rows(run, incident), left_columns=2)
         if incident.get("documented") is not None:
             _documented_section(page, run, incident["documented"])
 
@@ -262,8 +284,9 @@ def _whatif_section(page: _Page, whatif: pd.DataFrame) -> None:
     page.figure(plots.what_if_table(whatif), "whatif.png", "what-ifs")
     rows = []
     for r in whatif.itertuples(index=False):
-        rows.append((r.what_if, r.metric, _fmt(r.mean), f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]",
-                     _fmt(r.diff_mean), f"[{_fmt(r.diff_low)}, {_fmt(r.diff_high)}]",
+        m = r.metric
+        rows.append((r.what_if, m, units.metric_value(m, r.mean), _interval(m, r.ci_low, r.ci_high),
+                     units.metric_value(m, r.diff_mean), _interval(m, r.diff_low, r.diff_high),
                      r.replications))
     page.table(["what-if", "metric", "mean", "95% interval", "diff from baseline",
                 "diff interval", "replications"], rows, left_columns=2)
@@ -274,10 +297,12 @@ def _compare_section(page: _Page, compare: CompareData) -> None:
     page.figure(plots.strategy_comparison(compare), "comparison.png", "strategy comparison")
     rows = []
     for r in compare.table.itertuples(index=False):
+        m = r.metric
         mark = "*" if (r.diff_low > 0 or r.diff_high < 0) else ""
-        rows.append((r.variant, r.metric, _fmt(r.mean), f"\u00b1{_fmt(r.half_width, 2)}",
-                     f"{_fmt(r.diff_mean)}{mark}", f"[{_fmt(r.diff_low)}, {_fmt(r.diff_high)}]",
-                     r.replications))
+        rows.append((r.variant, m, units.metric_value(m, r.mean),
+                     f"\u00b1{units.metric_value(m, r.half_width)}",
+                     f"{units.metric_value(m, r.diff_mean)}{mark}",
+                     _interval(m, r.diff_low, r.diff_high), r.replications))
     page.table(["variant", "metric", "mean", "95% half-width",
                 f"diff from {compare.baseline}", "diff interval", "replications"],
                rows, left_columns=2)
@@ -309,8 +334,8 @@ def _sweep_section(page: _Page, sweep: SweepData) -> None:
         table = sweep.summary[sweep.summary["metric"].isin(
             ["latency_p99_s", "error_rate", "utilization_max"])]
         rows = [[r["point"]] + [r[k] for k in sweep.keys] +
-                [r["metric"], _fmt(r["mean"]), f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]",
-                 r["replications"]]
+                [r["metric"], units.metric_value(r["metric"], r["mean"]),
+                 _interval(r["metric"], r["ci_low"], r["ci_high"]), r["replications"]]
                 for _, r in table.iterrows()]
         page.table(["point"] + sweep.keys + ["metric", "mean", "95% interval", "replications"],
                    rows, left_columns=len(sweep.keys) + 2)
@@ -321,17 +346,18 @@ def _capacity_section(page: _Page, capacity: CapacityData) -> None:
     if capacity.slo:
         page.p(f"SLO: {capacity.slo}")
     page.figure(plots.capacity_curve(capacity), "capacity.png", "capacity curve")
-    rows = [(r.load, _fmt(float(r.rate_per_s)), r.servers, _fmt(r.analytic_servers),
-             _ms(r.p99_s), _pct(r.error_rate), _pct(r.utilization_mean),
-             "yes" if r.meets_slo else "no") for r in capacity.levels.itertuples(index=False)]
-    page.table(["load", "rate (requests/s)", "servers", "analytic", "p99", "error rate",
+    rows = [(r.load, units.rate(r.rate_per_s), _fmt(r.servers), _fmt(r.analytic_servers),
+             units.duration(r.p99_s), units.percent(r.error_rate),
+             units.percent(r.utilization_mean), "yes" if r.meets_slo else "no")
+            for r in capacity.levels.itertuples(index=False)]
+    page.table(["load", "rate", "servers", "analytic", "p99 (completed)", "error rate",
                 "utilisation", "meets SLO"], rows)
     headroom = capacity.headroom
     if headroom:
         if headroom.get("load") is not None:
             page.p(f"Headroom: the current fleet of {headroom.get('servers')} servers breaks at "
-                   f"{headroom['load']}x the scenario's load ({_fmt(headroom.get('rate_per_s'))} "
-                   "requests/s).")
+                   f"{_fmt(headroom['load'])}x the scenario's load "
+                   f"({units.rate(headroom.get('rate_per_s'))}).")
         else:
             page.p(f"Headroom: the current fleet of {headroom.get('servers')} servers holds at "
                    "every load tried.")

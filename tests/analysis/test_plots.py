@@ -36,7 +36,11 @@ class TimelineTest(unittest.TestCase):
         self.assertEqual(self.ax_srv.get_ylabel(), "servers")
         self.assertEqual(self.ax_load.get_ylabel(), "load (requests/s)")
         self.assertIn("+05:30", self.ax_load.get_xlabel())
-        self.assertIsInstance(self.ax_load.xaxis.get_major_formatter(), mdates.DateFormatter)
+        self.assertIsInstance(self.ax_load.xaxis.get_major_formatter(), mdates.AutoDateFormatter)
+        self.fig.canvas.draw()
+        ticks = [t.get_text() for t in self.ax_load.get_xticklabels()]
+        self.assertEqual(len(ticks), len(set(ticks)), ticks)  # 3.5 min: with seconds
+        self.assertIn("00:00:00", ticks)
         self.assertIn("tiny_incident", self.fig._suptitle.get_text())
 
     def test_series(self):
@@ -191,6 +195,16 @@ class ComparisonPlotsTest(unittest.TestCase):
             ["pre_rollout_check", "least_request"], "avoided_mean"]
         np.testing.assert_allclose(widths, expected)
         self.assertEqual(len(ax_failed.patches), 2)  # one bar per what-if, not the baseline
+        plt.close(fig)
+        # every metric: human units, nothing in scientific notation or with an offset
+        fig = plots.what_if_table(w)
+        fig.canvas.draw()
+        for ax in fig.axes:
+            ticks = [t.get_text() for t in ax.get_xticklabels()]
+            self.assertFalse([t for t in ticks if "e+" in t or "e-" in t or "\u00d710" in t])
+            self.assertEqual(ax.xaxis.get_offset_text().get_text(), "")
+        ax_failed = next(ax for ax in fig.axes if ax.get_title() == "failed requests")
+        self.assertTrue(any(t.get_text().endswith(" k") for t in ax_failed.get_xticklabels()))
         plt.close(fig)
 
 

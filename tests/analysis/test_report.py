@@ -66,6 +66,12 @@ def written(fixture: str, copy_name: str):
 REPLAY = ("replay_dir", ".tiny-replay.tmp-31337")
 
 
+def visible_text(page):
+    """The page without its embedded images and the replay's own text (lbsim's, not ours)."""
+    page = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
+    return re.sub(r"<pre>.*?</pre>", "", page, flags=re.S)
+
+
 class ReportTest(unittest.TestCase):
     def check(self, directory, expected_pngs, text=None):
         if text is None:
@@ -149,6 +155,22 @@ class ReportTest(unittest.TestCase):
         (d / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
         with self.assertRaisesRegex(ValueError, r"summary.json: incident.documented must be"):
             report.write_report(d)
+
+    def test_human_units(self):
+        text = visible_text(written(*REPLAY)[1])
+        self.assertNotRegex(text, r"\d[eE][+-]?\d")  # no scientific notation anywhere
+        tables = Tables(text).found
+        numbers = {row[0]: row[1] for cls, rows, _ in tables if not cls for row in rows
+                   if len(row) == 2}
+        self.assertEqual(numbers["measured duration"], "3 m 30 s after a 10 s warmup")
+        self.assertRegex(numbers["error rate"], r"^\d+\.\d%$")
+        self.assertRegex(numbers["latency p50 / p99 / p99.9 / max (completed)"],
+                         r"^(\d+(\.\d+)? (ms|s) / ){3}\d+(\.\d+)? (ms|s)$")
+        self.assertRegex(numbers["detected"],
+                         r"^23:59:\d\d \(\+\d+ s after the incident's start; 1 m \d+ s into the run\)$")
+        whatif = next(rows for _, rows, _ in tables if rows[0][0] == "what-if")
+        impact = next(r for r in whatif if r[:2] == ["baseline", "impact_s"])
+        self.assertRegex(impact[2], r"^\d+ m( \d+ s)?$|^\d+ s$")
 
     def test_compare(self):
         d = fixtures.copy_of(fixtures.compare_dir(), "report_compare")
