@@ -54,7 +54,7 @@ td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
 th { background: #f2f2f2; } td.l, th.l { text-align: left; }
 img { max-width: 100%; border: 1px solid #ddd; margin: 0.5em 0 1.5em; }
 pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: 0.85em; }
-table.documented td.l { max-width: 60em; }
+table.marks td.l:last-child, table.documented td.l { max-width: 60em; }
 tr.input td { background: #eef4fb; }
 p.caption { color: #444; font-size: 0.9em; max-width: 75em; margin-top: -1em; }
 """
@@ -266,6 +266,17 @@ def _run_numbers(page: _Page, run: RunData) -> None:
             _documented_section(page, run, incident["documented"])
 
 
+def _marks_section(page: _Page, run: RunData) -> None:
+    """The table under the timeline: one row per numbered box."""
+    marks = plots.timeline_marks(run)
+    if marks.empty:
+        return
+    rows = [(r.number, r.time, r.kind, r.subject, r.detail)
+            for r in marks.itertuples(index=False)]
+    page.table(["#", plots.marks_time_heading(run), "kind", "subject", "detail"], rows,
+               left_columns=5, css_class="marks")
+
+
 def _run_section(page: _Page, run: RunData) -> None:
     _run_numbers(page, run)
     if run.replay_text:
@@ -273,6 +284,7 @@ def _run_section(page: _Page, run: RunData) -> None:
         page.pre(run.replay_text)
     page.h2("Incident timeline")
     page.figure(plots.incident_timeline(run), "timeline.png", "incident timeline")
+    _marks_section(page, run)
     page.h2("Utilisation per server")
     page.figure(plots.utilization_heatmap(run), "utilization.png", "utilisation heatmap")
     page.h2("Queue lengths")
@@ -375,7 +387,7 @@ def write_report(run_dir: Union[str, Path], out: Optional[Union[str, Path]] = No
     page = _Page(d)
     name = run_name(d)
     scenario: Optional[str] = None
-    clock_text = "no clock (times in minutes since the start)"
+    clock_text = "no clock (times since the run's start)"
     kinds = []
     if (d / "summary.json").is_file():
         run = load_run(d)

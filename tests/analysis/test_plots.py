@@ -19,12 +19,36 @@ def gids(ax):
     return {a.get_gid() for a in ax.get_children() if a.get_gid()}
 
 
+def panel(fig, name):
+    return next(ax for ax in fig.axes if ax.get_gid() == f"panel:{name}")
+
+
+def series(ax, label):
+    return next(line for line in ax.get_lines() if line.get_label() == label)
+
+
+def markers(fig):
+    """{gid: text artist} of the numbered boxes of a timeline."""
+    strip = panel(fig, "marks")
+    return {t.get_gid(): t for t in strip.texts if (t.get_gid() or "").startswith("marker:")}
+
+
+def marker_numbers(fig):
+    """The event numbers the boxes show ("marker:4-6" holds 4, 5 and 6)."""
+    numbers = []
+    for gid in markers(fig):
+        first, _, last = gid[len("marker:"):].partition("-")
+        numbers += range(int(first), int(last or first) + 1)
+    return sorted(numbers)
+
+
 class TimelineTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.data = load.load_run(fixtures.replay_dir())
         cls.fig = plots.incident_timeline(cls.data)
-        cls.ax_labels, cls.ax_err, cls.ax_lat, cls.ax_srv, cls.ax_load = cls.fig.axes[:5]
+        cls.ax_err, cls.ax_lat, cls.ax_srv, cls.ax_load = (
+            panel(cls.fig, p) for p in ("errors", "latency", "servers", "load"))
 
     @classmethod
     def tearDownClass(cls):
@@ -51,34 +75,65 @@ class TimelineTest(unittest.TestCase):
                  and c.get_label() in kinds]
         self.assertEqual(sorted(a.get_label() for a in areas), sorted(kinds))
         self.assertEqual([l.get_label() for l in self.ax_lat.get_lines() if not l.get_gid()],
-                         ["p50", "p99"])
-        labels = [l.get_label() for l in self.ax_srv.get_lines() if not l.get_gid()]
-        self.assertEqual(labels[:2], ["members", "healthy (in rotation)"])
+                         ["p50 (completed)", "p99 (completed)"])
         load_lines = [l for l in self.ax_load.get_lines() if not l.get_gid()]
         self.assertEqual([l.get_label() for l in load_lines], ["offered (arrivals)", "completed"])
         # offered load is the window's arrivals / 5 s
         np.testing.assert_allclose(load_lines[0].get_ydata(), ts["offered"] / 5.0)
 
-    def test_events_marked(self):
-        marked = self.data.marked_events()
-        expected = {f"event:{k}:{s}" for k, s in zip(marked["kind"], marked["subject"])}
+    def test_in_rotation_and_down_apart(self):
+        # timeseries.csv healthy counts servers in rotation, servers_down those down: two lines,
+        # and no wording that has down servers leave "healthy" rotation.
+        ts = self.data.timeseries
+        labels = [l.get_label() for l in self.ax_srv.get_lines() if not l.get_gid()]
+        self.assertEqual(labels[:3], ["members", "in rotation", "down"])
+        self.assertFalse([l for l in labels if "healthy" in l])
+        np.testing.assert_array_equal(series(self.ax_srv, "in rotation").get_ydata(),
+                                      ts["healthy"])
+        np.testing.assert_array_equal(series(self.ax_srv, "down").get_ydata(),
+                                      ts["servers_down"])
+
+    def test_events_marked_with_numbers(self):
+        marks = plots.timeline_marks(self.data)
+        self.assertEqual(list(marks["kind"]),
+                         ["set_weight", "alert_firing", "note", "rollback", "alert_resolved"])
+        self.assertEqual(list(marks["number"]), [1, 2, 3, 4, 5])
+        expected = {f"event:{k}:{s}" for k, s in zip(marks["kind"], marks["subject"])}
         for ax in (self.ax_err, self.ax_lat, self.ax_srv, self.ax_load):
             self.assertTrue(expected <= gids(ax))
-        texts = [t.get_text() for t in self.ax_labels.texts if t.get_gid() == "event-label"]
-        joined = "\n".join(texts)
-        self.assertIn("set_weight web-0 web-1 web-2 web-3", joined)
-        self.assertIn("firing errors", joined)
-        self.assertIn("resolved errors", joined)
-        self.assertIn("rollback balancer", joined)
-        note = next(t for t in joined.split("\n") if t.startswith("note: "))
-        self.assertTrue(note.startswith("note: on-call paged"))
-        self.assertTrue(note.endswith("\u2026"))  # shortened
-        self.assertLessEqual(len(note), plots.LABEL_MAX_CHARS)
-        # the set_weight line is at 23:59 local time exactly
+        # one number per event, each in exactly one box; the boxes hold numbers, nothing else,
+        # upright: no rotated, shortened label text
+        self.assertEqual(marker_numbers(self.fig), [1, 2, 3, 4, 5])
+        strip = panel(self.fig, "marks")
+        for text in strip.texts:
+            self.assertRegex(text.get_text(), r"^\d+(\u2013\d+)?$")
+            self.assertEqual(text.get_rotation(), 0.0)
+        self.assertFalse([t for ax in self.fig.axes for t in ax.texts if "\u2026" in t.get_text()])
+        # the rollback's box (number 4) stands over its event: its leader line is at the
+        # rollback's x as a fraction of the time axis
+        x0, x1 = self.ax_err.get_xlim()
+        line = next(l for l in self.ax_err.get_lines() if l.get_gid() == "event:rollback:balancer")
+        fraction = (line.get_xdata()[0] - x0) / (x1 - x0)
+        leaders = [l.get_xdata()[0] for l in strip.get_lines()]
+        self.assertTrue(any(abs(x - fraction) < 1e-9 for x in leaders))
+        # the set_weight line is at 23:59 local time exactly; the table's time says so too, with
+        # the date, as the run crosses midnight
         line = next(l for l in self.ax_err.get_lines()
                     if l.get_gid() == "event:set_weight:web-0 web-1 web-2 web-3")
         self.assertAlmostEqual(line.get_xdata()[0],
                                mdates.date2num(np.datetime64("2024-05-05T23:59:00")), delta=1e-9)
+        self.assertEqual(marks["time"].iloc[0], "2024-05-05 23:59:00")
+        self.assertEqual(marks["time"].iloc[2], "2024-05-06 00:00:00")
+        self.assertEqual(marks["detail"].iloc[2],
+                         "on-call paged; a long note that the table shows in full")
+
+    def test_alert_threshold_on_error_panel(self):
+        # alerts: errors, error_rate above 1%: a dashed line at 1 (%) on the error panel
+        line = next(l for l in self.ax_err.get_lines() if l.get_gid() == "alert-threshold:errors")
+        np.testing.assert_allclose(line.get_ydata(), [1.0, 1.0])
+        self.assertEqual(line.get_label(), "alert errors: error_rate > 1.0%")
+        for ax in (self.ax_lat, self.ax_srv, self.ax_load):
+            self.assertNotIn("alert-threshold:errors", gids(ax))
 
     def test_incident_marks(self):
         names = {g for g in gids(self.ax_err) if g.startswith("incident:")}
@@ -86,14 +141,96 @@ class TimelineTest(unittest.TestCase):
                                  "incident:mitigated", "incident:recovered"})
 
 
+class MarkerLayoutTest(unittest.TestCase):
+    def test_rows_then_ranges(self):
+        # ten events at one instant: three rows of boxes, then the rest join the last box
+        boxes = plots._marker_layout([0.5] * 10, lambda text: 0.02 * len(text) + 0.01)
+        self.assertEqual([b["numbers"] for b in boxes], [[1], [2], [3, 4, 5, 6, 7, 8, 9, 10]])
+        self.assertEqual([b["row"] for b in boxes], [0, 1, 2])
+
+    def test_no_overlap_in_a_row(self):
+        rng = np.random.default_rng(11)
+        fractions = np.sort(rng.uniform(0, 1, 60))
+        boxes = plots._marker_layout(list(fractions), lambda text: 0.012 * len(text) + 0.01)
+        numbers = [n for b in boxes for n in b["numbers"]]
+        self.assertEqual(numbers, list(range(1, 61)))  # every event once, in order
+        for row in range(plots.MARKER_MAX_ROWS):
+            spans = sorted((b["left"], b["right"]) for b in boxes if b["row"] == row)
+            for (_, right), (left, _) in zip(spans, spans[1:]):
+                self.assertLessEqual(right, left + 1e-12)
+            for left, right in spans:
+                self.assertGreaterEqual(left, 0.0)
+                self.assertLessEqual(right, 1.0 + 1e-12)
+
+
+class FleetTimelineTest(unittest.TestCase):
+    """Thresholds of alerts on other metrics, each on the panel that plots it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.data = load.load_run(fixtures.fleet_run_dir())
+        cls.fig = plots.incident_timeline(cls.data)
+
+    @classmethod
+    def tearDownClass(cls):
+        plt.close(cls.fig)
+
+    def threshold(self, name):
+        found = [(ax.get_gid(), l) for ax in self.fig.axes for l in ax.get_lines()
+                 if l.get_gid() == f"alert-threshold:{name}"]
+        self.assertEqual(len(found), 1, name)
+        return found[0]
+
+    def test_thresholds_on_their_panels(self):
+        ts = self.data.timeseries
+        # p99 (failure-aware, response_p99_s): not drawn before, so plotted, in ms, with its line
+        where, line = self.threshold("p99_slow")
+        self.assertEqual(where, "panel:latency")
+        np.testing.assert_allclose(line.get_ydata(), [50.0, 50.0])
+        np.testing.assert_allclose(series(panel(self.fig, "latency"), "p99 (all requests)")
+                                   .get_ydata(), ts["response_p99_s"] * 1000.0)
+        where, line = self.threshold("down")
+        self.assertEqual(where, "panel:servers")
+        np.testing.assert_allclose(line.get_ydata(), [0.0, 0.0])
+        where, line = self.threshold("skew")
+        self.assertEqual(where, "panel:imbalance")
+        np.testing.assert_allclose(line.get_ydata(), [1.5, 1.5])
+        np.testing.assert_allclose(
+            series(panel(self.fig, "imbalance"), "traffic: largest share / fair share")
+            .get_ydata(), ts["traffic_imbalance"])
+        where, line = self.threshold("hot")
+        self.assertEqual(where, "panel:utilization")
+        np.testing.assert_allclose(line.get_ydata(), [90.0, 90.0])
+        self.assertEqual(line.get_label(), "alert hot: utilization_max > 90.0%")
+        # healthy_fraction has no column: 80% of the members, against "in rotation"
+        where, line = self.threshold("in_rotation")
+        self.assertEqual(where, "panel:servers")
+        np.testing.assert_allclose(line.get_ydata(), ts["members"] * 0.8)
+
+    def test_down_and_out_of_rotation(self):
+        ts = self.data.timeseries
+        ax = panel(self.fig, "servers")
+        np.testing.assert_array_equal(series(ax, "down").get_ydata(), ts["servers_down"])
+        self.assertEqual(series(ax, "down").get_ydata().max(), 1)  # web-1, killed
+        up_out = series(ax, "up, out of rotation").get_ydata()
+        np.testing.assert_array_equal(up_out, ts["members"] - ts["healthy"] - ts["servers_down"])
+        self.assertGreater(up_out.max(), 0)  # web-0, ejected
+
+    def test_every_event_numbered(self):
+        marks = plots.timeline_marks(self.data)
+        self.assertEqual(marker_numbers(self.fig), list(marks["number"]))
+        self.assertEqual(marks["time"].iloc[0], "5 s")  # no clock: time since the start
+
+
 class TimelineWithoutClockTest(unittest.TestCase):
     def test_minutes_and_no_events(self):
         run = load.load_run(fixtures.example_run_dir())
         fig = plots.incident_timeline(run)
-        ax_err, ax_load = fig.axes[1], fig.axes[4]
+        ax_err, ax_load = panel(fig, "errors"), panel(fig, "load")
         self.assertEqual(ax_load.get_xlabel(), "time since the run's start (min)")
         self.assertFalse({g for g in gids(ax_err) if g.startswith(("event:", "incident:"))})
         self.assertEqual([l.get_label() for l in ax_err.get_lines()], ["no errors"])
+        self.assertEqual(markers(fig), {})
         # window ends in minutes: the first window [0, 5 s) is drawn ending at 5/60 min
         self.assertAlmostEqual(ax_load.get_lines()[0].get_xdata()[0], 5 / 60, delta=1e-12)
         plt.close(fig)

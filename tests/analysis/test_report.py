@@ -1,4 +1,5 @@
-"""analysis.report: one embedded PNG per figure, the PNG files beside it, the command line."""
+"""analysis.report: one embedded PNG per figure, the PNG files beside it, the tables under
+them (numbered events, documented vs replayed), the run's name, human units, the command line."""
 
 import base64
 import functools
@@ -10,7 +11,9 @@ import subprocess
 import sys
 import unittest
 
-from analysis import report
+import matplotlib.pyplot as plt
+
+from analysis import load, plots, report
 from tests.analysis import fixtures
 
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"[^>]*title="([a-z_0-9]+\.png)"')
@@ -111,6 +114,39 @@ class ReportTest(unittest.TestCase):
         text = self.check(d, ["timeline.png", "utilization.png", "queues.png"])
         self.assertIn("example", text)
         self.assertIn("no clock", text)
+        self.assertNotIn('class="marks"', text)  # nothing to number
+
+    def test_event_table_matches_the_markers(self):
+        for fixture in (REPLAY, ("fleet_run_dir", "report_fleet")):
+            with self.subTest(run=fixture[0]):
+                d, text = written(*fixture)
+                header, *rows = Tables(text).tables["marks"]
+                self.assertEqual(header[0], "#")
+                self.assertEqual(header[2:], ["kind", "subject", "detail"])
+                run = load.load_run(d)
+                events = run.marked_events()  # every action, alert and note of events.csv
+                self.assertEqual(len(rows), len(events))
+                self.assertEqual([r[0] for r in rows], [str(i) for i in range(1, len(rows) + 1)])
+                self.assertEqual(sorted(r[2] for r in rows), sorted(events["kind"]))
+                self.assertEqual(sorted(r[4] for r in rows), sorted(events["detail"]))
+                # the numbers in the table are those of the figure's boxes
+                fig = plots.incident_timeline(run)
+                strip = next(ax for ax in fig.axes if ax.get_gid() == "panel:marks")
+                boxed = []
+                for t in strip.texts:
+                    first, _, last = t.get_gid()[len("marker:"):].partition("-")
+                    boxed += range(int(first), int(last or first) + 1)
+                plt.close(fig)
+                self.assertEqual(sorted(boxed), [int(r[0]) for r in rows])
+        self.assertEqual(header[1], "time since the run's start")  # the fleet run: no clock
+        # the tiny incident's table: clock time with the date (the run crosses midnight),
+        # kind, subject and the note's whole text
+        rows = Tables(written(*REPLAY)[1]).tables["marks"]
+        self.assertEqual(rows[0][1], "time (+05:30)")
+        self.assertEqual(rows[1][:4], ["1", "2024-05-05 23:59:00", "set_weight",
+                                       "web-0 web-1 web-2 web-3"])
+        self.assertEqual(rows[3], ["3", "2024-05-06 00:00:00", "note", "timeline",
+                                   "on-call paged; a long note that the table shows in full"])
 
     def test_run_name_not_the_temporary_path(self):
         # lbsim runs the report while the run is still ".NAME.tmp-<pid>" beside its target
