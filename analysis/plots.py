@@ -5,19 +5,23 @@ minutes since the run's start. A window row of timeseries.csv / servers.csv is d
 [t_s, t_s + window] (steps ending at the window's end): alerts are evaluated on the window that
 just closed, so an alert's vertical line sits exactly at the end of the window that fired it.
 
-Every legend of the timeline lies outside its data area (right of the axes, or below them), so
-it never hides data. Artists that tests and readers may want to find carry a gid: "panel:<name>"
-on each axes of the timeline; "event:<kind>:<subject>" for a marked events.csv row (its vertical
-lines); "marker:<n>" or "marker:<first>-<last>" for the numbered box of one event, or of
-consecutive events too close to box apart (the numbers of timeline_marks());
-"alert-threshold:<name>" for an alert's threshold line; "incident:<name>" for the incident's
-start / detected / mitigated / recovered lines, "headroom" on the capacity plot.
+Every legend of the timeline and the server-traffic figure lies outside its data area (right of
+the axes, or below them), so it never hides data. Artists that tests and readers may want to
+find carry a gid: "panel:<name>" on each axes of the timeline and the server-traffic figure;
+"event:<kind>:<subject>" for a marked events.csv row (its vertical lines); "marker:<n>" or
+"marker:<first>-<last>" for the numbered box of one event, or of consecutive events too close to
+box apart (the numbers of timeline_marks()); "alert-threshold:<name>" for an alert's threshold
+line; "incident:<name>" for the incident's start / detected / mitigated / recovered lines;
+"server:<name>" and "band:<panel>" on the server-traffic figure; "headroom" on the capacity
+plot.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import textwrap
+import warnings
 from typing import Optional, Sequence
 
 import matplotlib
@@ -125,6 +129,15 @@ def _is_log_worthy(values: np.ndarray) -> bool:
 def _run_end_s(run: RunData) -> float:
     t = run.timeseries["t_s"].to_numpy(dtype=float)
     return float(t.max()) + run.window_s if t.size else 0.0
+
+
+def _incident_period(run: RunData) -> Optional[tuple]:
+    """(start_s, end_s) of the incident window, or None without an incident."""
+    incident = run.incident or {}
+    start, end = incident.get("start_s"), incident.get("end_s")
+    if start is None or end is None:
+        return None
+    return float(start), float(end)
 
 
 def _add_incident_marks(ax, run: RunData, tx: _TimeAxis, with_labels: bool) -> list:
@@ -499,9 +512,135 @@ def incident_timeline(run: RunData) -> Figure:
     return fig
 
 
+# ---------------------------------------------------------------------------------------------
+# Per-server figures
+
+SERVER_LINES = 4  # servers drawn as named lines on the server-traffic figure
+# Colours apart from the incident marks' red, orange, green and blue and the band's grey.
+SERVER_COLOURS = ("#1a237e", "#9467bd", "#e377c2", "#8c564b", "#bcbd22", "#17becf")
+
+
 def _server_pivot(run: RunData, column: str) -> pd.DataFrame:
-    table = run.servers.pivot_table(index="server", columns="t_s", values=column, aggfunc="mean")
+    table = run.servers.pivot_table(index="server", columns="t_s", values=column, aggfunc="mean",
+                                    dropna=False)
     return table.reindex(sorted(table.index, key=_natural_key))
+
+
+def fair_share(run: RunData) -> pd.DataFrame:
+    """Each server's share of the attempts dispatched over the incident window (the windows of
+    servers.csv that overlap it; the whole run without an incident), against the equal share:
+    summary.json has no per-server weights, so the fair share is 1/N over the N servers that were
+    in the fleet then. Columns: server, dispatched, failed, share, ratio (share x N) and
+    deviation |log(share x N)| (infinite for a server that got nothing), most deviant first
+    (ties in name order)."""
+    s = run.servers
+    period = _incident_period(run)
+    if period is not None:
+        start, end = period
+        s = s[(s["t_s"] < end) & (s["t_s"] + run.window_s > start)]
+    sums = s.groupby("server")[["dispatched", "failed", "up_s", "down_s"]].sum()
+    sums = sums[(sums["up_s"] + sums["down_s"]) > 0]
+    sums = sums.reindex(sorted(sums.index, key=_natural_key))
+    n = len(sums)
+    total = float(sums["dispatched"].sum())
+    share = sums["dispatched"] / total if total > 0 else sums["dispatched"] * np.nan
+    ratio = share * n
+    with np.errstate(divide="ignore"):
+        deviation = np.abs(np.log(ratio.to_numpy(dtype=float)))
+    table = pd.DataFrame({"server": sums.index, "dispatched": sums["dispatched"].to_numpy(),
+                          "failed": sums["failed"].to_numpy(), "share": share.to_numpy(),
+                          "ratio": ratio.to_numpy(), "deviation": deviation})
+    table["order"] = np.arange(n)
+    table = table.sort_values(["deviation", "order"], ascending=[False, True], kind="stable",
+                              na_position="last")
+    return table.drop(columns="order").reset_index(drop=True)
+
+
+def _band_name(others: int) -> str:
+    return "10\u201390% range" if others >= 10 else "min\u2013max range"
+
+
+def server_traffic_caption(run: RunData, lines: int = SERVER_LINES) -> str:
+    """What server_traffic() shows and how it chose its lines, in words (its caption)."""
+    ranking = fair_share(run)
+    n = len(ranking)
+    period = _incident_period(run)
+    tx = _TimeAxis(run)
+    when = (f"over the incident window ({tx.clock_text(period[0])} to {tx.clock_text(period[1])})"
+            if period else "over the whole run (no incident)")
+    rule = (f"share of the attempts dispatched {when} against the fair share 1/N, N = {n} "
+            "servers in the fleet; deviation = |log(share \u00d7 N)|. summary.json has no "
+            "per-server weights, so the fair share is the equal one.")
+    if n <= lines + 1:
+        return f"Lines: all {n} servers, in order of their distance from the fair share: {rule}"
+    others = n - lines
+    return (f"Lines: the {lines} servers furthest from their fair share, by {rule} Band: the "
+            f"other {others} servers' {_band_name(others)} in each window, dashed: their median.")
+
+
+def server_traffic(run: RunData, lines: int = SERVER_LINES) -> Figure:
+    """Requests dispatched to each server (attempts/s) and errors at it (failed attempts/s) over
+    time: the `lines` servers furthest from their fair share (fair_share()) as named lines, the
+    other servers as a band (10-90% across them, min-max with fewer than ten) with their median.
+    A window in which a server was not in the fleet has no value."""
+    ranking = fair_share(run)
+    servers = list(ranking["server"])
+    shown = servers if len(servers) <= lines + 1 else servers[:lines]
+    others = [s for s in servers if s not in shown]
+    ratio = dict(zip(ranking["server"], ranking["ratio"]))
+    tx = _TimeAxis(run)
+    window = run.window_s
+    in_fleet = (_server_pivot(run, "up_s") + _server_pivot(run, "down_s")) > 0
+    t = in_fleet.columns.to_numpy(dtype=float)
+    x = tx.x(t + window)
+
+    width_in, height_in = 14.0, 7.6
+    fig, (ax_req, ax_err) = plt.subplots(2, 1, figsize=(width_in, height_in), sharex=True,
+                                         gridspec_kw={"hspace": 0.08})
+    colours = SERVER_COLOURS
+    for ax, column, panel, ylabel in (
+            (ax_req, "dispatched", "requests", "requests dispatched (attempts/s)"),
+            (ax_err, "failed", "errors", "errors at the server (failed attempts/s)")):
+        ax.set_gid(f"panel:{panel}")
+        values = _server_pivot(run, column).reindex(index=in_fleet.index, columns=in_fleet.columns)
+        rates = values.where(in_fleet) / window
+        if len(others) >= 2:
+            band = rates.loc[others].to_numpy(dtype=float)
+            with warnings.catch_warnings():  # a window with none of them in the fleet: NaN
+                warnings.simplefilter("ignore", category=RuntimeWarning)
+                if len(others) >= 10:
+                    low, high = np.nanpercentile(band, [10, 90], axis=0)
+                else:
+                    low, high = np.nanmin(band, axis=0), np.nanmax(band, axis=0)
+                middle = np.nanmedian(band, axis=0)
+            ax.fill_between(x, low, high, step="pre", color="#9e9e9e", alpha=0.35, lw=0,
+                            gid=f"band:{panel}",
+                            label=f"other {len(others)} servers: {_band_name(len(others))}")
+            ax.plot(x, middle, drawstyle="steps-pre", color="#616161", ls="--", lw=1.0,
+                    gid=f"band-median:{panel}", label=f"other {len(others)} servers: median")
+        for i, server in enumerate(shown):
+            share = ratio.get(server, math.nan)
+            label = (f"{server} ({units.number(share, 2)}\u00d7 fair share)"
+                     if np.isfinite(share) else str(server))
+            ax.plot(x, rates.loc[server].to_numpy(dtype=float), drawstyle="steps-pre", lw=1.4,
+                    color=colours[i % len(colours)], gid=f"server:{server}", label=label)
+        ax.set_ylabel(ylabel)
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(units.count_formatter())
+        ax.grid(True, alpha=0.3)
+        if len(x):
+            ax.set_xlim(tx.x1(float(t[0])), float(x[-1]))
+    _add_incident_marks(ax_req, run, tx, with_labels=True)
+    _add_incident_marks(ax_err, run, tx, with_labels=False)
+    _legend_right(ax_req)
+    tx.format(ax_err)
+    ax_req.set_title(f"{run.scenario}: the servers furthest from their fair share, per "
+                     f"{units.duration(window)} window")
+    caption = textwrap.fill(server_traffic_caption(run, lines), 200)
+    fig.text(0.065, 0.015, caption, fontsize=8, va="bottom", ha="left", gid="caption")
+    fig.subplots_adjust(top=1.0 - 0.45 / height_in, bottom=1.35 / height_in, left=0.065,
+                        right=0.79)
+    return fig
 
 
 def utilization_heatmap(run: RunData) -> Figure:
@@ -825,7 +964,7 @@ def what_if_table(whatif: pd.DataFrame, metrics: Optional[Sequence[str]] = None)
 
 
 __all__ = [
-    "capacity_curve", "incident_timeline", "marks_time_heading", "metric_unit", "p99_vs_load",
-    "queue_lengths", "strategy_comparison", "timeline_marks", "utilization_heatmap",
-    "what_if_table",
+    "capacity_curve", "fair_share", "incident_timeline", "marks_time_heading", "metric_unit",
+    "p99_vs_load", "queue_lengths", "server_traffic", "server_traffic_caption",
+    "strategy_comparison", "timeline_marks", "utilization_heatmap", "what_if_table",
 ]

@@ -3,10 +3,10 @@
     python3 -m analysis.report RUN_DIR
 
 writes RUN_DIR/report.html with every applicable figure embedded as a base64 PNG (no external
-file, script or font) and the same PNGs beside it: timeline.png, utilization.png, queues.png for
-a run or replay directory; whatif.png with whatif.csv; comparison.png for a compare directory;
-p99_vs_load.png for a sweep; capacity.png for a capacity directory. Exit status 2 with a message
-when the directory is none of these.
+file, script or font) and the same PNGs beside it: timeline.png, server_traffic.png,
+utilization.png, queues.png for a run or replay directory; whatif.png with whatif.csv;
+comparison.png for a compare directory; p99_vs_load.png for a sweep; capacity.png for a capacity
+directory. Exit status 2 with a message when the directory is none of these.
 
 Numbers are written for reading (analysis.units: "7 h 45 m", "26.8%", "896 k"); the files keep
 the exact values. The page names the run by run_name(): lbsim writes the report while the run
@@ -285,6 +285,10 @@ def _run_section(page: _Page, run: RunData) -> None:
     page.h2("Incident timeline")
     page.figure(plots.incident_timeline(run), "timeline.png", "incident timeline")
     _marks_section(page, run)
+    page.h2("Servers furthest from their fair share")
+    page.figure(plots.server_traffic(run), "server_traffic.png",
+                "requests and errors per server")
+    page.caption(plots.server_traffic_caption(run))
     page.h2("Utilisation per server")
     page.figure(plots.utilization_heatmap(run), "utilization.png", "utilisation heatmap")
     page.h2("Queue lengths")

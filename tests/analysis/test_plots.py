@@ -222,6 +222,82 @@ class FleetTimelineTest(unittest.TestCase):
         self.assertEqual(marks["time"].iloc[0], "5 s")  # no clock: time since the start
 
 
+class ServerTrafficTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.data = load.load_run(fixtures.fleet_run_dir())
+        cls.fig = plots.server_traffic(cls.data)
+        cls.ax_req, cls.ax_err = panel(cls.fig, "requests"), panel(cls.fig, "errors")
+
+    @classmethod
+    def tearDownClass(cls):
+        plt.close(cls.fig)
+
+    def expected_ranking(self):
+        """From servers.csv by hand: dispatched over the windows overlapping the incident."""
+        s = self.data.servers
+        start, end = self.data.incident["start_s"], self.data.incident["end_s"]
+        s = s[(s["t_s"] < end) & (s["t_s"] + 5.0 > start)]
+        dispatched = s.groupby("server")["dispatched"].sum()
+        share = dispatched / dispatched.sum()
+        with np.errstate(divide="ignore"):
+            deviation = np.abs(np.log(share * len(share)))
+        return deviation.sort_values(ascending=False, kind="stable")
+
+    def test_lines_are_the_furthest_from_fair_share(self):
+        ranking = self.expected_ranking()
+        top = list(ranking.index[:4])
+        self.assertEqual(top[:2], ["web-1", "web-0"])  # killed, then ejected over and over
+        shown = [l.get_gid()[len("server:"):] for l in self.ax_req.get_lines()
+                 if (l.get_gid() or "").startswith("server:")]
+        self.assertEqual(sorted(shown), sorted(top))
+        self.assertEqual([s for s in plots.fair_share(self.data)["server"]][:4], top)
+        legend = [t.get_text() for t in self.ax_req.get_legend().get_texts()]
+        self.assertTrue(any(t.startswith("web-1 (") and "fair share" in t for t in legend))
+        # a line is the server's dispatched attempts per second, window by window
+        web0 = self.data.servers[self.data.servers["server"] == "web-0"].sort_values("t_s")
+        np.testing.assert_allclose(series(self.ax_req, next(t for t in legend
+                                                            if t.startswith("web-0 ")))
+                                   .get_ydata(), web0["dispatched"] / 5.0)
+        line = next(l for l in self.ax_err.get_lines() if l.get_gid() == "server:web-0")
+        np.testing.assert_allclose(line.get_ydata(), web0["failed"] / 5.0)
+
+    def test_band_of_the_others(self):
+        top = list(self.expected_ranking().index[:4])
+        servers = self.data.servers
+        others = servers[~servers["server"].isin(top)]
+        per_window = others.pivot_table(index="t_s", columns="server", values="dispatched") / 5.0
+        self.assertIn("band:requests", gids(self.ax_req))
+        median = next(l for l in self.ax_req.get_lines() if l.get_gid() == "band-median:requests")
+        np.testing.assert_allclose(median.get_ydata(), per_window.median(axis=1))
+        self.assertEqual(median.get_label(), "other 4 servers: median")
+        band = next(c for c in self.ax_req.collections if c.get_gid() == "band:requests")
+        self.assertEqual(band.get_label(), "other 4 servers: min\u2013max range")
+        ys = band.get_paths()[0].vertices[:, 1]
+        self.assertAlmostEqual(ys.max(), per_window.max(axis=1).max())
+        self.assertAlmostEqual(ys.min(), per_window.min(axis=1).min())
+
+    def test_caption_says_how(self):
+        caption = plots.server_traffic_caption(self.data)
+        self.assertIn("|log(share \u00d7 N)|", caption)
+        self.assertIn("no per-server weights", caption)
+        self.assertIn("over the incident window", caption)
+        self.assertIn("N = 8", caption)
+        texts = [t.get_text() for t in self.fig.texts if t.get_gid() == "caption"]
+        self.assertEqual(" ".join(texts[0].split()), caption)
+
+    def test_small_fleet_all_lines(self):
+        run = load.load_run(fixtures.replay_dir())
+        fig = plots.server_traffic(run)
+        ax = panel(fig, "requests")
+        shown = sorted(l.get_gid() for l in ax.get_lines()
+                       if (l.get_gid() or "").startswith("server:"))
+        self.assertEqual(shown, ["server:web-0", "server:web-1", "server:web-2", "server:web-3"])
+        self.assertFalse({g for g in gids(ax) if g.startswith("band")})
+        self.assertTrue(plots.server_traffic_caption(run).startswith("Lines: all 4 servers"))
+        plt.close(fig)
+
+
 class TimelineWithoutClockTest(unittest.TestCase):
     def test_minutes_and_no_events(self):
         run = load.load_run(fixtures.example_run_dir())

@@ -18,6 +18,7 @@ from tests.analysis import fixtures
 
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"[^>]*title="([a-z_0-9]+\.png)"')
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+RUN_FIGURES = ["timeline.png", "server_traffic.png", "utilization.png", "queues.png"]
 
 
 class Tables(html.parser.HTMLParser):
@@ -88,8 +89,9 @@ class ReportTest(unittest.TestCase):
             data = base64.b64decode(encoded)
             self.assertTrue(data.startswith(PNG_MAGIC))
             self.assertEqual(data, (directory / name).read_bytes())  # the same file beside it
-        for png in {"timeline.png", "utilization.png", "queues.png", "whatif.png",
-                    "comparison.png", "p99_vs_load.png", "capacity.png"} - set(expected_pngs):
+        for png in {"timeline.png", "server_traffic.png", "utilization.png", "queues.png",
+                    "whatif.png", "comparison.png", "p99_vs_load.png",
+                    "capacity.png"} - set(expected_pngs):
             self.assertFalse((directory / png).exists(), png)
         # self-contained: nothing loaded from elsewhere
         self.assertNotRegex(text, r"<script|<link|src=\"(?!data:)|url\(")
@@ -97,21 +99,25 @@ class ReportTest(unittest.TestCase):
 
     def test_replay_with_whatifs(self):
         d, text = written(*REPLAY)
-        self.check(d, ["timeline.png", "utilization.png", "queues.png", "whatif.png"], text)
+        self.check(d, RUN_FIGURES + ["whatif.png"], text)
         self.assertIn("tiny_incident", text)
         self.assertIn("2024-05-05 23:58 +05:30", text)
         self.assertIn("incident replay: tiny_incident", text)  # replay.txt
         self.assertIn("error budget burned", text)
+        # the server panel comes right after the timeline (and its table of events)
+        order = [name for _, name in IMG.findall(text)]
+        self.assertEqual(order[:2], ["timeline.png", "server_traffic.png"])
+        self.assertIn("no per-server weights", text)  # its caption
         self.assertNotIn("Documented vs replayed", text)  # summary.json has no documented
 
     def test_replay_without_whatifs(self):
         d = fixtures.copy_of(fixtures.replay_dir(), "report_replay_no_whatif")
         (d / "whatif.csv").unlink()
-        self.check(d, ["timeline.png", "utilization.png", "queues.png"])
+        self.check(d, RUN_FIGURES)
 
     def test_run(self):
         d = fixtures.copy_of(fixtures.example_run_dir(), "report_run")
-        text = self.check(d, ["timeline.png", "utilization.png", "queues.png"])
+        text = self.check(d, RUN_FIGURES)
         self.assertIn("example", text)
         self.assertIn("no clock", text)
         self.assertNotIn('class="marks"', text)  # nothing to number

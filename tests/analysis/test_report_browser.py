@@ -39,7 +39,8 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 PACKAGES = ("the Debian packages chromium, chromium-driver and python3-selenium "
             "(apt-get install chromium chromium-driver python3-selenium)")
 PAGE_LOAD_TIMEOUT_S = 60
-EXPECTED_FIGURES = {"timeline.png", "utilization.png", "queues.png", "whatif.png"}
+EXPECTED_FIGURES = {"timeline.png", "server_traffic.png", "utilization.png", "queues.png",
+                    "whatif.png"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 # Per <img>: whether the browser finished loading it, its decoded size, its size on the page and
