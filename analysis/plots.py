@@ -5,15 +5,15 @@ minutes since the run's start. A window row of timeseries.csv / servers.csv is d
 [t_s, t_s + window] (steps ending at the window's end): alerts are evaluated on the window that
 just closed, so an alert's vertical line sits exactly at the end of the window that fired it.
 
-Every legend of the timeline and the server-traffic figure lies outside its data area (right of
-the axes, or below them), so it never hides data. Artists that tests and readers may want to
-find carry a gid: "panel:<name>" on each axes of the timeline and the server-traffic figure;
-"event:<kind>:<subject>" for a marked events.csv row (its vertical lines); "marker:<n>" or
-"marker:<first>-<last>" for the numbered box of one event, or of consecutive events too close to
-box apart (the numbers of timeline_marks()); "alert-threshold:<name>" for an alert's threshold
-line; "incident:<name>" for the incident's start / detected / mitigated / recovered lines;
-"server:<name>" and "band:<panel>" on the server-traffic figure; "headroom" on the capacity
-plot.
+Every legend of the timeline, the server-traffic figure and the heatmap lies outside its data
+area (right of the axes, or below them), so it never hides data. Artists that tests and readers
+may want to find carry a gid: "panel:<name>" on each axes of the timeline and the server-traffic
+figure; "event:<kind>:<subject>" for a marked events.csv row (its vertical lines); "marker:<n>"
+or "marker:<first>-<last>" for the numbered box of one event, or of consecutive events too close
+to box apart (the numbers of timeline_marks()); "alert-threshold:<name>" for an alert's
+threshold line; "incident:<name>" for the incident's start / detected / mitigated / recovered
+lines; "server:<name>" and "band:<panel>" on the server-traffic figure; "heatmap:down" and
+"heatmap:out_of_rotation" over the heatmap's cells; "headroom" on the capacity plot.
 """
 
 from __future__ import annotations
@@ -32,10 +32,11 @@ import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.patches import Patch, Rectangle  # noqa: E402
+from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 
 from . import stats, units  # noqa: E402
 from .load import (ERROR_KINDS, CapacityData, CompareData, RunData, SweepData,  # noqa: E402
@@ -58,6 +59,11 @@ MARKER_PAD_EM = 0.3
 
 # Every legend outside the data area: to the right of its axes.
 LEGEND_RIGHT = dict(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8)
+# Heatmap cell colours besides the utilisation scale.
+DOWN_FACE, DOWN_HATCH = "#000000", "#8c8c8c"
+OUT_OF_ROTATION_HATCH = "#ff3030"
+NOT_IN_FLEET = "#dddddd"
+
 
 def _legend_right(ax, **kwargs):
     return ax.legend(**{**LEGEND_RIGHT, **kwargs})
@@ -643,32 +649,94 @@ def server_traffic(run: RunData, lines: int = SERVER_LINES) -> Figure:
     return fig
 
 
+def _runs(flags: np.ndarray) -> list:
+    """(start, stop) index pairs of the runs of True in a 1-d boolean array."""
+    padded = np.concatenate([[False], flags, [False]]).astype(int)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[0::2], edges[1::2]))
+
+
+def _cell_rectangles(mask: np.ndarray, edges: np.ndarray) -> list:
+    """Rectangles over the True cells of a servers x windows mask (row i spans y i..i+1), one per
+    run of consecutive windows in a row."""
+    rects = []
+    for i, row in enumerate(mask):
+        for a, b in _runs(row):
+            rects.append(Rectangle((edges[a], i), edges[b] - edges[a], 1.0))
+    return rects
+
+
+def heatmap_states(run: RunData) -> dict:
+    """Boolean servers x windows tables (the heatmap's rows and columns) of the cells drawn apart
+    from the utilisation scale: "down" where the server was down more than half the window
+    (down_s > window / 2); "out_of_rotation" where, not down, it was ejected, failing its checks
+    or drained more than half the window; "not_in_fleet" where it had no time in the fleet."""
+    half = run.window_s / 2.0
+    down_s = _server_pivot(run, "down_s").fillna(0.0)
+    out_s = (_server_pivot(run, "ejected_s").fillna(0.0)
+             + _server_pivot(run, "failing_checks_s").fillna(0.0)
+             + _server_pivot(run, "drained_s").fillna(0.0))
+    in_fleet = (_server_pivot(run, "up_s").fillna(0.0) + down_s) > 0
+    down = down_s > half
+    # failing checks while down is not a second state: only up time counts as out of rotation
+    out = (out_s > half) & ~down
+    return {"down": down, "out_of_rotation": out, "not_in_fleet": ~in_fleet}
+
+
 def utilization_heatmap(run: RunData) -> Figure:
-    """Servers (rows) by time windows (columns), coloured by utilisation 0..1 (servers.csv)."""
+    """Servers (rows) by time windows (columns), coloured by utilisation 0..1 while up
+    (servers.csv); a server down more than half a window is drawn as down (black, hatched), never
+    as idle; one ejected, failing checks or drained for more than half a window is hatched red
+    over its utilisation; a window out of the fleet is light grey."""
     table = _server_pivot(run, "utilization")
+    states = heatmap_states(run)
     tx = _TimeAxis(run)
     t = table.columns.to_numpy(dtype=float)
     edges = tx.x(np.append(t, t[-1] + run.window_s)) if len(t) else np.array([0.0, 1.0])
     n = len(table.index)
-    fig, ax = plt.subplots(figsize=(13, max(3.5, min(12.0, 1.5 + 0.28 * n))))
+    height_in = max(4.2, min(12.5, 2.3 + 0.28 * n))
+    fig, ax = plt.subplots(figsize=(13, height_in))
     values = np.ma.masked_invalid(table.to_numpy(dtype=float))
     cmap = matplotlib.colormaps["viridis"].copy()
-    cmap.set_bad("#dddddd")
+    cmap.set_bad(NOT_IN_FLEET)
     mesh = ax.pcolormesh(edges, np.arange(n + 1), values, cmap=cmap, vmin=0.0, vmax=1.0,
                          shading="flat")
+    legend = []
+    down = states["down"].to_numpy(dtype=bool)
+    if down.any():
+        ax.add_collection(PatchCollection(
+            _cell_rectangles(down, edges), facecolor=DOWN_FACE, edgecolor=DOWN_HATCH, hatch="///",
+            lw=0, zorder=2, gid="heatmap:down"))
+        legend.append(Patch(facecolor=DOWN_FACE, edgecolor=DOWN_HATCH, hatch="///",
+                            label="down (more than half the window)"))
+    out = states["out_of_rotation"].to_numpy(dtype=bool)
+    if out.any():
+        ax.add_collection(PatchCollection(
+            _cell_rectangles(out, edges), facecolor="none", edgecolor=OUT_OF_ROTATION_HATCH,
+            hatch="\\\\\\", lw=0, zorder=2, gid="heatmap:out_of_rotation"))
+        legend.append(Patch(facecolor="none", edgecolor=OUT_OF_ROTATION_HATCH, hatch="\\\\\\",
+                            label="up, out of rotation: ejected, failing checks or drained"))
+    no_value = np.ma.getmaskarray(values) & ~down
+    if no_value.any():
+        legend.append(Patch(facecolor=NOT_IN_FLEET, label="not in the fleet (no value)"))
     colorbar = fig.colorbar(mesh, ax=ax, pad=0.01)
-    colorbar.set_label("utilisation (busy / capacity)")
+    colorbar.set_label("utilisation while up (busy / capacity)")
+    colorbar.formatter = PercentFormatter(xmax=1.0)
+    colorbar.update_ticks()
     step = max(1, math.ceil(n / 40))
     ax.set_yticks(np.arange(0, n, step) + 0.5)
     ax.set_yticklabels([table.index[i] for i in range(0, n, step)], fontsize=8)
     ax.set_ylim(n, 0)
     ax.set_ylabel("server")
-    _add_incident_marks(ax, run, tx, with_labels=True)
-    if run.incident:
-        ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
+    legend += _add_incident_marks(ax, run, tx, with_labels=True)
     tx.format(ax)
-    ax.set_title(f"{run.scenario}: utilisation per server and {run.window_s:g} s window")
-    fig.tight_layout()
+    ax.set_title(f"{run.scenario}: utilisation per server and {units.duration(run.window_s)} "
+                 "window")
+    if legend:
+        fig.legend(handles=legend, loc="lower center", ncol=3, fontsize=8, frameon=False,
+                   bbox_to_anchor=(0.45, 0.08 / height_in))
+    fig.subplots_adjust(top=1.0 - 0.45 / height_in, bottom=1.5 / height_in, left=0.08,
+                        right=0.98)
     return fig
 
 
@@ -964,7 +1032,7 @@ def what_if_table(whatif: pd.DataFrame, metrics: Optional[Sequence[str]] = None)
 
 
 __all__ = [
-    "capacity_curve", "fair_share", "incident_timeline", "marks_time_heading", "metric_unit",
-    "p99_vs_load", "queue_lengths", "server_traffic", "server_traffic_caption",
+    "capacity_curve", "fair_share", "heatmap_states", "incident_timeline", "marks_time_heading",
+    "metric_unit", "p99_vs_load", "queue_lengths", "server_traffic", "server_traffic_caption",
     "strategy_comparison", "timeline_marks", "utilization_heatmap", "what_if_table",
 ]

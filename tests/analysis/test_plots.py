@@ -312,6 +312,12 @@ class TimelineWithoutClockTest(unittest.TestCase):
         plt.close(fig)
 
 
+def cell_rectangles(collection):
+    """(x_left, x_right, y_top_edge) of each rectangle of a PatchCollection of heatmap cells."""
+    return [(p.vertices[:, 0].min(), p.vertices[:, 0].max(), p.vertices[:, 1].min())
+            for p in collection.get_paths()]
+
+
 class ServerPlotsTest(unittest.TestCase):
     def test_heatmap(self):
         run = load.load_run(fixtures.replay_dir())
@@ -328,6 +334,52 @@ class ServerPlotsTest(unittest.TestCase):
         # web-0's row is its servers.csv column, in time order
         web0 = run.servers[run.servers["server"] == "web-0"].sort_values("t_s")["utilization"]
         np.testing.assert_allclose(cells[0], web0)
+        self.assertNotIn("heatmap:down", gids(ax))  # nobody went down
+        plt.close(fig)
+
+    def test_heatmap_down_is_not_idle(self):
+        run = load.load_run(fixtures.fleet_run_dir())
+        states = plots.heatmap_states(run)
+        servers = run.servers.set_index(["server", "t_s"])
+        # down: more than half the window down (web-1, killed from 20 s to 70 s); utilisation
+        # has no value there (not up), so it can never read as idle
+        expected_down = {k for k, v in servers["down_s"].items() if v > 2.5}
+        found = {(s, t) for s in states["down"].index for t in states["down"].columns
+                 if states["down"].loc[s, t]}
+        self.assertEqual(found, expected_down)
+        self.assertEqual({s for s, _ in found}, {"web-1"})
+        self.assertEqual(sorted(t for _, t in found), [20.0 + 5 * i for i in range(10)])
+        self.assertTrue(servers.loc[list(found), "utilization"].isna().all())
+        out = states["out_of_rotation"]
+        self.assertTrue(out.loc["web-0"].any())  # ejected while up
+        self.assertFalse((out & states["down"]).to_numpy().any())
+
+        fig = plots.utilization_heatmap(run)
+        ax = fig.axes[0]
+        down = next(c for c in ax.collections if c.get_gid() == "heatmap:down")
+        # one rectangle over web-1's row (row 1) from 20 s to 70 s (x in minutes: no clock)
+        [(x0, x1, y0)] = cell_rectangles(down)
+        self.assertEqual((round(x0 * 60, 9), round(x1 * 60, 9), y0), (20.0, 70.0, 1.0))
+        self.assertIn("heatmap:out_of_rotation", gids(ax))
+        legend = [t.get_text() for t in fig.legends[0].get_texts()]
+        self.assertIn("down (more than half the window)", legend)
+        self.assertIn("up, out of rotation: ejected, failing checks or drained", legend)
+        # the picture: web-1's cell at 40-45 s is black and grey hatching only (no colour of the
+        # utilisation scale); web-2's cell beside it is a viridis colour
+        fig.canvas.draw()
+        image = np.asarray(fig.canvas.buffer_rgba())[:, :, :3].astype(int)
+        height = image.shape[0]
+
+        def cell_pixels(row, t_s):
+            cx, cy = ax.transData.transform(((t_s + 2.5) / 60.0, row + 0.5))
+            x, y = int(round(cx)), int(round(height - cy))
+            return image[y - 4:y + 5, x - 4:x + 5].reshape(-1, 3)
+
+        down_cell = cell_pixels(1, 40.0)
+        self.assertLess((down_cell.max(axis=1) - down_cell.min(axis=1)).max(), 12)  # grey only
+        self.assertLess(down_cell.mean(), 100)  # mostly black
+        up_cell = cell_pixels(2, 40.0)
+        self.assertGreater((up_cell.max(axis=1) - up_cell.min(axis=1)).min(), 40)  # coloured
         plt.close(fig)
 
     def test_queue_lengths_top_n(self):
