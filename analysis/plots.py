@@ -5,15 +5,15 @@ minutes since the run's start. A window row of timeseries.csv / servers.csv is d
 [t_s, t_s + window] (steps ending at the window's end): alerts are evaluated on the window that
 just closed, so an alert's vertical line sits exactly at the end of the window that fired it.
 
-Every legend of the timeline, the server-traffic figure and the heatmap lies outside its data
-area (right of the axes, or below them), so it never hides data. Artists that tests and readers
-may want to find carry a gid: "panel:<name>" on each axes of the timeline and the server-traffic
-figure; "event:<kind>:<subject>" for a marked events.csv row (its vertical lines); "marker:<n>"
-or "marker:<first>-<last>" for the numbered box of one event, or of consecutive events too close
-to box apart (the numbers of timeline_marks()); "alert-threshold:<name>" for an alert's
-threshold line; "incident:<name>" for the incident's start / detected / mitigated / recovered
-lines; "server:<name>" and "band:<panel>" on the server-traffic figure; "heatmap:down" and
-"heatmap:out_of_rotation" over the heatmap's cells; "headroom" on the capacity plot.
+Every legend lies outside the data area (right of the axes, or below them), so it never hides
+data. Artists that tests and readers may want to find carry a gid: "panel:<name>" on each axes
+of the timeline and the server-traffic figure; "event:<kind>:<subject>" for a marked events.csv
+row (its vertical lines); "marker:<n>" or "marker:<first>-<last>" for the numbered box of one
+event, or of consecutive events too close to box apart (the numbers of timeline_marks());
+"alert-threshold:<name>" for an alert's threshold line; "incident:<name>" for the incident's
+start / detected / mitigated / recovered lines; "server:<name>" and "band:<panel>" on the
+server-traffic figure; "heatmap:down" and "heatmap:out_of_rotation" over the heatmap's cells;
+"headroom" on the capacity plot.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ MARKER_PAD_EM = 0.3
 
 # Every legend outside the data area: to the right of its axes.
 LEGEND_RIGHT = dict(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8)
+
 # Heatmap cell colours besides the utilisation scale.
 DOWN_FACE, DOWN_HATCH = "#000000", "#8c8c8c"
 OUT_OF_ROTATION_HATCH = "#ff3030"
@@ -748,20 +749,21 @@ def queue_lengths(run: RunData, top_n: int = 10) -> Figure:
     order = table.mean(axis=1, skipna=True).sort_values(ascending=False, kind="stable")
     shown = list(order.index[:top_n]) if len(order) > top_n else list(table.index)
     x = tx.x(table.columns.to_numpy(dtype=float) + run.window_s)
-    fig, ax = plt.subplots(figsize=(13, 5))
+    fig, ax = plt.subplots(figsize=(14, 5))
     for server in shown:
         ax.plot(x, table.loc[server].to_numpy(dtype=float), drawstyle="steps-pre", lw=1.2,
                 label=str(server), gid=f"queue:{server}")
-    _add_incident_marks(ax, run, tx, with_labels=False)
+    _add_incident_marks(ax, run, tx, with_labels=True)
     ax.set_ylabel("mean queue length (requests)")
     ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(units.count_formatter())
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8, ncol=2 if len(shown) > 6 else 1)
+    _legend_right(ax, title="server", title_fontsize=8)
     tx.format(ax)
     which = (f"the {len(shown)} busiest of {len(table.index)} servers"
              if len(shown) < len(table.index) else f"all {len(shown)} servers")
     ax.set_title(f"{run.scenario}: queue length per server ({which})")
-    fig.tight_layout()
+    fig.subplots_adjust(top=0.92, bottom=0.13, left=0.065, right=0.79)
     return fig
 
 
@@ -898,7 +900,7 @@ def p99_vs_load(sweep: SweepData, load_key: str, strategy_key: Optional[str] = N
     position = {v: float(i) for i, v in enumerate(loads)} if categorical else numeric
     scale, unit, name = metric_unit(metric)
 
-    fig, ax = plt.subplots(figsize=(9, 5.5))
+    fig, ax = plt.subplots(figsize=(11, 5.5))
     if len(curve_keys) == 1:
         groups = (((k,), g) for k, g in summary.groupby(curve_keys[0], sort=False))
     elif curve_keys:
@@ -925,10 +927,10 @@ def p99_vs_load(sweep: SweepData, load_key: str, strategy_key: Optional[str] = N
     ax.set_xlabel(_load_axis_label(load_key, loads))
     ax.set_ylabel(f"{name} ({unit})" if unit else name)
     ax.grid(True, alpha=0.3)
-    ax.legend(title=", ".join(curve_keys) if curve_keys else None, fontsize=8)
+    _legend_right(ax, title=", ".join(curve_keys) if curve_keys else None, title_fontsize=8)
     replications = int(summary["replications"].max()) if len(summary) else 0
     ax.set_title(f"{name} vs load, mean and 95% interval over {replications} replications")
-    fig.tight_layout()
+    fig.subplots_adjust(top=0.92, bottom=0.11, left=0.08, right=0.78)
     return fig
 
 
@@ -940,7 +942,7 @@ def capacity_curve(capacity: CapacityData) -> Figure:
     if levels["x"].isna().all():
         levels["x"] = [parse_load(v) for v in levels["load"]]
     levels = levels.sort_values("x", kind="stable")
-    fig, ax = plt.subplots(figsize=(9, 5.5))
+    fig, ax = plt.subplots(figsize=(12, 5.5))
     x = levels["x"].to_numpy(dtype=float)
     ax.plot(x, levels["servers"].to_numpy(dtype=float), "o-", color="#1f77b4", lw=2,
             label="simulated: fewest servers meeting the SLO", gid="servers")
@@ -965,7 +967,7 @@ def capacity_curve(capacity: CapacityData) -> Figure:
         if headroom.get("load") is not None and headroom.get("rate_per_s") is not None:
             rate = float(headroom["rate_per_s"])
             ax.axvline(rate, color="#d62728", lw=2, gid="headroom",
-                       label=f"headroom: {float(headroom['load']):.3g}x ({units.rate(rate)}), "
+                       label=f"headroom: {float(headroom['load']):.3g}x ({units.rate(rate)}),\n"
                              "where the current fleet breaks")
             ax.axvspan(rate, max(float(np.nanmax(x)), rate) * 1.05, color="#d62728", alpha=0.06,
                        lw=0)
@@ -973,18 +975,17 @@ def capacity_curve(capacity: CapacityData) -> Figure:
             ax.text(0.02, 0.95, "headroom: the current fleet holds at every load tried",
                     transform=ax.transAxes, fontsize=9, va="top", gid="headroom")
     ax.set_xlabel("offered load (requests/s)")
-    ax.xaxis.set_major_formatter(units.count_formatter())
     ax.set_ylabel("servers")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left" if not headroom or headroom.get("load") is not None
-              else "lower right")
+    ax.xaxis.set_major_formatter(units.count_formatter())
+    _legend_right(ax)
     title = f"{capacity.scenario or capacity.path.name}: servers needed vs load"
     if capacity.slo:
         title += f" (SLO {capacity.slo})"
     ax.set_title(title)
-    fig.tight_layout()
+    fig.subplots_adjust(top=0.92, bottom=0.11, left=0.07, right=0.7)
     return fig
 
 

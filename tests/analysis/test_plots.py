@@ -473,5 +473,51 @@ class ComparisonPlotsTest(unittest.TestCase):
         plt.close(fig)
 
 
+class LegendsOutsideTest(unittest.TestCase):
+    """Every legend of every figure lies outside every axes (data area or colour bar) and inside
+    the figure."""
+
+    def check(self, fig, expect_legends=True):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+        if expect_legends:
+            self.assertTrue(legends, "the figure has no legend")
+        figure_box = fig.bbox
+        for legend in legends:
+            box = legend.get_window_extent(renderer)
+            for ax in fig.axes:
+                if not ax.get_visible() or ax.get_gid() == "panel:marks":
+                    continue  # the marker strip has no data area: nothing to hide
+                area = ax.get_window_extent(renderer)
+                self.assertFalse(box.overlaps(area),
+                                 f"legend {[t.get_text() for t in legend.get_texts()][:3]} "
+                                 f"over axes {ax.get_gid() or ax.get_ylabel()!r}")
+            self.assertGreaterEqual(box.x0, figure_box.x0 - 0.5)
+            self.assertGreaterEqual(box.y0, figure_box.y0 - 0.5)
+            self.assertLessEqual(box.x1, figure_box.x1 + 0.5)
+            self.assertLessEqual(box.y1, figure_box.y1 + 0.5)
+        plt.close(fig)
+
+    def test_run_figures(self):
+        for directory in (fixtures.replay_dir(), fixtures.fleet_run_dir(),
+                          fixtures.example_run_dir()):
+            run = load.load_run(directory)
+            for draw in (plots.incident_timeline, plots.server_traffic, plots.queue_lengths):
+                with self.subTest(run=run.scenario, figure=draw.__name__):
+                    self.check(draw(run))
+            with self.subTest(run=run.scenario, figure="utilization_heatmap"):
+                self.check(plots.utilization_heatmap(run), expect_legends=bool(run.incident))
+
+    def test_study_figures(self):
+        self.check(plots.p99_vs_load(load.load_sweep(fixtures.sweep_dir()), "workload.rate",
+                                     "balancer.strategy"))
+        self.check(plots.capacity_curve(load.load_capacity(fixtures.capacity_dir())))
+        self.check(plots.what_if_table(load.load_whatif(fixtures.replay_dir())),
+                   expect_legends=False)
+        self.check(plots.strategy_comparison(load.load_compare(fixtures.compare_dir())),
+                   expect_legends=False)
+
+
 if __name__ == "__main__":
     unittest.main()
