@@ -40,7 +40,8 @@ TIMESERIES_COLUMNS = (
     "utilization_mean", "utilization_max", "servers_down", "members", "healthy",
 )
 SERVERS_COLUMNS = ("t_s", "server", "group", "arrivals", "completed", "utilization",
-                   "queue_mean", "queue_max")
+                   "queue_mean", "queue_max", "dispatched", "failed", "up_s", "down_s",
+                   "ejected_s", "failing_checks_s", "drained_s")
 EVENTS_COLUMNS = ("t_s", "kind", "subject", "detail")
 COMPARE_COLUMNS = ("variant", "metric", "mean", "ci_low", "ci_high", "half_width", "diff_mean",
                    "diff_low", "diff_high", "replications")

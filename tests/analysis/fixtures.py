@@ -40,7 +40,7 @@ servers:
   - {group: web, count: 4, workers: 2, queue_limit: 20}
 timeline:
   - {at: "23:59", action: set_weight, name: lb_change, weights: {web-0: 10, web-1: 0.1, web-2: 0.1, web-3: 0.1}}
-  - {at: "00:00", action: note, text: "on-call paged; a long note that the plot label must shorten"}
+  - {at: "00:00", action: note, text: "on-call paged; a long note that the table shows in full"}
   - {at: "00:01", action: rollback, to_before: lb_change}
 alerts:
   - {name: errors, metric: error_rate, above: 1%}
@@ -49,6 +49,45 @@ incident:
 what_ifs:
   - {name: pre_rollout_check, text: the change blocked, skip: [lb_change]}
   - {name: least_request, set: ["balancer.strategy=least_request"]}
+"""
+
+# 8 servers of one worker at utilisation 0.5, no clock: web-1 killed at 20 s and started at
+# 70 s (down, never idle); web-0's weight 6 from 30 s overloads it, and outlier detection ejects
+# it over and over until the rollback at 80 s (out of rotation while up); an alert on each
+# kind of panel: failure-aware p99 (latency), servers_down (servers), traffic_imbalance (a
+# panel of its own), utilization_max (another), healthy_fraction (no timeseries.csv column).
+FLEET_INCIDENT_YAML = """\
+name: fleet_incident
+seed: 7
+duration: 100s
+warmup: 0s
+window: 5s
+workload:
+  rate: 400/s
+  users: 2000
+  service: {dist: exponential, mean: 10ms}
+client:
+  timeout: 1s
+balancer:
+  strategy: weighted_round_robin
+  health_check: {interval: 1s, timeout: 500ms, fall: 2, rise: 2}
+  outlier_detection: {consecutive_errors: 5, base_ejection: 10s, max_ejection_percent: 50%}
+servers:
+  - {group: web, count: 8, workers: 1, queue_limit: 10}
+timeline:
+  - {at: 20s, action: kill, servers: web-1}
+  - {at: 30s, action: set_weight, name: heavy, weights: {web-0: 6}}
+  - {at: 60s, action: note, text: "paged"}
+  - {at: 70s, action: start, servers: web-1}
+  - {at: 80s, action: rollback, to_before: heavy}
+alerts:
+  - {name: p99_slow, metric: p99, above: 50ms}
+  - {name: down, metric: servers_down, above: 0}
+  - {name: skew, metric: traffic_imbalance, above: 1.5}
+  - {name: hot, metric: utilization_max, above: 90%}
+  - {name: in_rotation, metric: healthy_fraction, below: 80%}
+incident:
+  slo: 99.9%
 """
 
 SHORT = ["--set", "duration=20s", "--set", "warmup=5s", "--set", "window=5s"]
@@ -94,6 +133,16 @@ def replay_dir() -> Path:
     # --no-report: the report tests write the report themselves, on a clean directory.
     _lbsim("replay", str(tiny_scenario()), "--what-if", "all", "-r", "2", "--no-report", "--out",
            str(out))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def fleet_run_dir() -> Path:
+    """lbsim run of the fleet incident (FLEET_INCIDENT_YAML): 100 s, 8 servers, no clock."""
+    scenario = _workdir() / "fleet_incident.yaml"
+    scenario.write_text(FLEET_INCIDENT_YAML, encoding="utf-8")
+    out = _workdir() / "fleet"
+    _lbsim("run", str(scenario), "--out", str(out))
     return out
 
 

@@ -66,7 +66,7 @@ class NotebookTest(unittest.TestCase):
         return notebook
 
     def test_incident_replay(self):
-        self.execute("incident_replay.ipynb", figures=3)
+        self.execute("incident_replay.ipynb", figures=4)
 
     def test_strategy_comparison(self):
         self.execute("strategy_comparison.ipynb", figures=1)

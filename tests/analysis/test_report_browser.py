@@ -5,7 +5,9 @@ chromium and chromium-driver, through python3-selenium) and asks the browser its
 <img> finished loading and decoded to a picture of the PNG file's size, one <img> per PNG
 file beside the report, the title and heading name the scenario, and the page requested nothing
 but itself (no http, https or other file). The run directory is made by `lbsim replay` with its
-default report on, so the C++ path that starts the Python report writer is exercised too.
+default report on, so the C++ path that starts the Python report writer is exercised too: the
+report is written while the run is still a temporary sibling (".replay.tmp-<pid>"), and the page
+must name the run "replay", not that.
 
 Missing browser pieces are a failure naming the Debian packages, never a skip: a skipped test
 would leave the report unchecked without anyone noticing.
@@ -37,7 +39,8 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 PACKAGES = ("the Debian packages chromium, chromium-driver and python3-selenium "
             "(apt-get install chromium chromium-driver python3-selenium)")
 PAGE_LOAD_TIMEOUT_S = 60
-EXPECTED_FIGURES = {"timeline.png", "utilization.png", "queues.png", "whatif.png"}
+EXPECTED_FIGURES = {"timeline.png", "server_traffic.png", "utilization.png", "queues.png",
+                    "whatif.png"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 # Per <img>: whether the browser finished loading it, its decoded size, its size on the page and
@@ -122,6 +125,9 @@ class ReportBrowserTest(unittest.TestCase):
         self.assertEqual(driver.title, "lbsim report: tiny_incident")
         heading = driver.execute_script("return document.querySelector('h1').textContent")
         self.assertIn("tiny_incident", heading)
+        subtitle = driver.execute_script("return document.querySelector('p.sub').textContent")
+        self.assertIn("run replay;", subtitle)
+        self.assertNotIn(".tmp-", driver.execute_script("return document.body.textContent"))
 
         images = driver.execute_script(IMAGES_SCRIPT)
         self.assertEqual(len(images), len(pngs), f"one <img> per PNG file: {images}")
