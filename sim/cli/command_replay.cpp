@@ -306,6 +306,7 @@ void tell_documented(std::ostream& out, const RunSummary& summary) {
   out << "\ndocumented vs replayed (input = set by the scenario: scripted, or tuned to match; "
          "emerged = a result of the replay):\n";
   std::vector<std::vector<std::string>> table;
+  table.reserve(rows.size());
   for (const IncidentReport::Documented& row : rows) {
     table.push_back({row.figure, row.documented, row.replayed, row.input ? "input" : "emerged"});
   }

@@ -30,7 +30,7 @@ struct CheckServer {
 // points and traffic actions) held for `duration`; with `whole_profile`, the scenario's own
 // duration with its profile and traffic actions. Every offered rate times `load` (a forecast).
 struct CheckSpan {
-  SimTime duration = 10 * 60 * kSecond;
+  SimTime duration = SimTime{600} * kSecond;
   bool whole_profile = false;
   double load = 1.0;
 };
