@@ -7,10 +7,12 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "sim/cli/commands.hpp"
+#include "sim/cli/replay_sensitivity.hpp"
 #include "sim/cli/support.hpp"
 #include "sim/cli/table.hpp"
 #include "sim/core/text.hpp"
@@ -474,15 +476,18 @@ int command_replay(const std::vector<std::string>& args) {
   options.add_options()
       ("scenario", po::value<std::string>()->required(), "scenario YAML file with an incident")
       ("what-if,w", po::value<std::vector<std::string>>()->multitoken(),
-       "what-ifs of the scenario to compare with the baseline, or `all`");
+       "what-ifs of the scenario to compare with the baseline, or `all`")
+      ("sensitivity", po::value<std::vector<std::string>>()->composing(),
+       "key.path=lo..hi: rerun the replay at lo, the midpoint and hi of an undocumented choice "
+       "and show how each headline figure moves (repeatable)");
   // clang-format on
   add_replication_options(options, 10,
-                          "replications of the baseline and each what-if (with --what-if)");
+                          "replications of the baseline and each what-if or sensitivity value");
   add_output_options(options, "run directory to write (default runs/<scenario name>-replay)");
   options.add_options()("no-report", "do not write report.html and its PNG plots");
   add_scenario_options(options);
   auto parsed =
-      parse_command("replay", args, options, "lbsim replay SCENARIO [--what-if NAME...]", true);
+      parse_command("replay", args, options, "lbsim replay SCENARIO [--what-if NAME...] [--sensitivity KEY=LO..HI...]", true);
   if (const int* status = std::get_if<int>(&parsed)) return *status;
   const CommandLine& line = std::get<CommandLine>(parsed);
 
@@ -498,6 +503,12 @@ int command_replay(const std::vector<std::string>& args) {
       alternatives =
           study::load_alternatives(scenario, line.overrides(),
                                    line.vm["what-if"].as<std::vector<std::string>>(), line.seed());
+    }
+    std::optional<study::SensitivityStudy> sensitivity;
+    if (line.has("sensitivity")) {
+      sensitivity = study::load_sensitivity(
+          scenario, line.overrides(), line.vm["sensitivity"].as<std::vector<std::string>>(),
+          line.seed());
     }
     RunDirectory run_dir(line.out_dir("runs/" + scenario.config.name + "-replay"),
                          line.has("force"));
@@ -525,6 +536,14 @@ int command_replay(const std::vector<std::string>& args) {
         write_comparison_csv(o, "what_if", names, study::kImpactMetrics, result.replications,
                              result.by_metric, &verdicts);
       });
+    }
+    if (sensitivity) {
+      const study::SensitivityResult result =
+          study::run_sensitivity(*sensitivity, line.replication.replications,
+                                 line.replication.threads, runs_progress("sensitivity", !line.quiet));
+      print_sensitivity(story, *sensitivity, result);
+      write_file(run_dir.file("sensitivity.csv"),
+                 [&](std::ostream& o) { write_sensitivity_csv(o, *sensitivity, result); });
     }
     write_file(run_dir.file("replay.txt"), [&](std::ostream& o) { o << story.str(); });
     write_report_unless_disabled(line, run_dir.file(""));

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -269,6 +270,32 @@ Scenario load_scenario(const ScenarioSource& source, const LoadOptions& options)
   if (variant) return load_with_variant(yaml, display_name, base_dir, options.overrides, *variant);
   return load_with_what_if(yaml, display_name, base_dir, options.overrides,
                            options.what_if ? &*options.what_if : nullptr);
+}
+
+std::optional<std::string> scenario_value(const Scenario& scenario, std::string_view path) {
+  const yaml::Node root = yaml::parse(scenario.resolved_yaml, scenario.path);
+  const yaml::Node* node = &root;
+  std::size_t start = 0;
+  while (node != nullptr) {
+    const std::size_t dot = path.find('.', start);
+    const std::string_view segment = path.substr(start, dot - start);
+    if (node->kind == yaml::NodeKind::kMap) {
+      node = node->find(segment);
+    } else if (node->kind == yaml::NodeKind::kList) {
+      std::size_t index = 0;
+      const auto [end, error] =
+          std::from_chars(segment.data(), segment.data() + segment.size(), index);
+      const bool whole = error == std::errc() && end == segment.data() + segment.size();
+      node = whole && !segment.empty() && index < node->items.size() ? &node->items[index]
+                                                                      : nullptr;
+    } else {
+      node = nullptr;
+    }
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (node == nullptr || node->kind != yaml::NodeKind::kScalar) return std::nullopt;
+  return node->scalar;
 }
 
 }  // namespace lbsim

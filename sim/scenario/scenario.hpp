@@ -111,6 +111,11 @@ struct LoadOptions {
 // the file cannot be read).
 [[nodiscard]] Scenario load_scenario(const ScenarioSource& source, const LoadOptions& options = {});
 
+// The value at "key.path" (as --set names it: map keys, list indices) in the scenario as loaded
+// (resolved_yaml), as written there; nullopt when the path is absent or names a list or a map.
+[[nodiscard]] std::optional<std::string> scenario_value(const Scenario& scenario,
+                                                        std::string_view path);
+
 // The balancer keys that are not options of a strategy (strategy, instances, view, unit,
 // slow_start, health_check, outlier_detection, panic_threshold, circuit_breakers, ...), in the
 // order error messages list them. A strategy may not declare an option with one of these names.

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "tests/e2e/cli_util.hpp"
 
@@ -186,6 +187,100 @@ TEST_CASE("check: a bad SLO or an unknown change is bad input") {
   CHECK(has(change.output,
             "--change nope: expected a named timeline action of "
             "scenarios/weight_cascade.yaml (lb_change)"));
+}
+
+}  // namespace lbsim::test
+
+namespace lbsim::test {
+
+namespace {
+
+std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (const char c : line) {
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+
+}  // namespace
+
+// The 10-10-0.1 weights send 49.5% of the traffic each to web-0 and web-1 (4 workers of 10 ms:
+// 400/s each). At 600/s they get 297/s (busy 74%, nowhere near 60 queued): nothing breaks. At
+// 900/s they get 445/s, overload and crash; the health checks move their load to the other
+// three, 300/s each (75%), which hold: the cascade stops at two. At 1200/s (as given) the three
+// would carry 400/s each, all of their capacity: all five crash. So the conclusion "web-0 and
+// web-1 overloaded" holds only in the middle of the range, and the test asserts it from this
+// arithmetic, not from a recorded run.
+TEST_CASE("replay --sensitivity reruns the replay across a range and says how the figures move") {
+  const Scratch scratch;
+  const auto r = run_cli("replay " + kCascade +
+                         " --sensitivity workload.rate=600/s..1200/s --replications 3 "
+                         "--no-report --out " +
+                         shell_quote(scratch.dir.string()));
+  REQUIRE_MESSAGE(r.status == 0, r.output);
+  CHECK(has(r.output, "sensitivity to workload.rate: 3 replications each, common random numbers"));
+  CHECK(has(r.output, "as given (1200/s)"));
+  CHECK(has(r.output, "overloaded servers differ from the scenario as given (web-0 web-1 web-2 "
+                      "web-3 web-4) at 600/s: none; 900/s: web-0 web-1\n"));
+  CHECK(has(r.output, "moves measurably across the range: users hit %, failed, peak err %"));
+
+  const std::string csv = read_file(scratch.dir / "sensitivity.csv");
+  std::vector<std::vector<std::string>> rows;
+  std::size_t start = 0;
+  while (start < csv.size()) {
+    const std::size_t end = csv.find('\n', start);
+    rows.push_back(split_csv_line(csv.substr(start, end - start)));
+    start = end + 1;
+  }
+  REQUIRE(rows.size() == 5);  // header, as given, 600/s, 900/s, 1200/s
+  const auto column = [&](const std::string& name) {
+    for (std::size_t c = 0; c < rows[0].size(); ++c) {
+      if (rows[0][c] == name) return c;
+    }
+    FAIL("no column " << name);
+    return std::size_t{0};
+  };
+  CHECK(rows[1][1] == "as given");
+  CHECK(rows[2][0] == "workload.rate");
+  CHECK(rows[2][1] == "600/s");
+  CHECK(rows[3][1] == "900/s");
+  CHECK(rows[4][1] == "1200/s");
+  const std::size_t failed = column("failed_requests_mean");
+  const std::size_t crashed = column("servers_crashed_mean");
+  const std::size_t overloaded = column("overloaded");
+  CHECK(std::stod(rows[2][failed]) == 0.0);
+  CHECK(std::stod(rows[2][failed]) < std::stod(rows[3][failed]));
+  CHECK(std::stod(rows[3][failed]) < std::stod(rows[4][failed]));
+  CHECK(std::stod(rows[2][crashed]) == 0.0);
+  CHECK(std::stod(rows[3][crashed]) == 2.0);
+  CHECK(std::stod(rows[4][crashed]) == 5.0);
+  CHECK(rows[3][overloaded] == "web-0 web-1");
+  // The scenario as given is the 1200/s point: same runs, same figures, a paired difference of 0.
+  CHECK(rows[4][failed] == rows[1][failed]);
+  CHECK(std::stod(rows[4][column("failed_requests_diff_mean")]) == 0.0);
+}
+
+TEST_CASE("replay --sensitivity: a bad range or value is a located error and writes nothing") {
+  const Scratch scratch;
+  const std::string out = " --no-report --out " + shell_quote(scratch.dir.string());
+  const auto malformed = run_cli("replay " + kCascade + " --sensitivity workload.rate=600/s" + out);
+  CHECK(malformed.status == 2);
+  CHECK(has(malformed.output, "--sensitivity workload.rate=600/s: expected a range lo..hi"));
+  const auto bad_value =
+      run_cli("replay " + kCascade + " --sensitivity servers.0.count=many..lots" + out);
+  CHECK(bad_value.status == 2);
+  CHECK(has(bad_value.output,
+            "--sensitivity servers.0.count=many..lots: the value many does not give a valid "
+            "scenario: "));
+  CHECK_FALSE(fs::exists(scratch.dir));
 }
 
 }  // namespace lbsim::test
