@@ -468,6 +468,26 @@ void print_what_ifs(std::ostream& out, const std::vector<Alternative>& alternati
   }
 }
 
+// The what-if comparison: its tables in the story, whatif.csv in the run directory.
+void run_what_ifs(const CommandLine& line, const std::vector<Alternative>& alternatives,
+                  RunDirectory& run_dir, std::ostream& story) {
+  const WhatIfComparison result =
+      study::compare_what_ifs(alternatives, line.replication.replications,
+                              line.replication.threads, runs_progress("what-ifs", !line.quiet));
+  print_what_ifs(story, alternatives, result);
+  write_file(run_dir.file("whatif.csv"), [&](std::ostream& o) {
+    std::vector<std::string> names;
+    names.reserve(alternatives.size());
+    for (const Alternative& alternative : alternatives) names.push_back(alternative.name);
+    std::vector<std::string> verdicts = {""};  // the baseline has none
+    for (std::size_t v = 1; v < alternatives.size(); ++v) {
+      verdicts.emplace_back(study::verdict_name(result.verdicts[v].kind));
+    }
+    write_comparison_csv(o, "what_if", names, study::kImpactMetrics, result.replications,
+                         result.by_metric, &verdicts);
+  });
+}
+
 }  // namespace
 
 int command_replay(const std::vector<std::string>& args) {
@@ -520,23 +540,7 @@ int command_replay(const std::vector<std::string>& args) {
         });
     write_provenance(line, run_dir, &scenario);
     tell_incident(story, scenario.config, *baseline.result.recorder, baseline.summary);
-    if (alternatives.size() > 1) {
-      const WhatIfComparison result =
-          study::compare_what_ifs(alternatives, line.replication.replications,
-                                  line.replication.threads, runs_progress("what-ifs", !line.quiet));
-      print_what_ifs(story, alternatives, result);
-      write_file(run_dir.file("whatif.csv"), [&](std::ostream& o) {
-        std::vector<std::string> names;
-        names.reserve(alternatives.size());
-        for (const Alternative& alternative : alternatives) names.push_back(alternative.name);
-        std::vector<std::string> verdicts = {""};  // the baseline has none
-        for (std::size_t v = 1; v < alternatives.size(); ++v) {
-          verdicts.emplace_back(study::verdict_name(result.verdicts[v].kind));
-        }
-        write_comparison_csv(o, "what_if", names, study::kImpactMetrics, result.replications,
-                             result.by_metric, &verdicts);
-      });
-    }
+    if (alternatives.size() > 1) run_what_ifs(line, alternatives, run_dir, story);
     if (sensitivity) {
       const study::SensitivityResult result =
           study::run_sensitivity(*sensitivity, line.replication.replications,

@@ -102,14 +102,20 @@ bool Client::may_retry(const Call& call, ErrorKind error, SimTime now) const {
   const InstanceCounts& counts = counts_[call.instance];
   // This call's own retry, if it is in one, ends with this failure.
   const std::uint32_t active = counts.retries_active - (call.retrying ? 1 : 0);
-  const std::int64_t max_retries = m_.settings.circuit_breakers.max_retries;
-  if (max_retries >= 0 && static_cast<std::int64_t>(active) >= max_retries) return false;
   if (retry.budget_fraction >= 0.0) {
-    const double allowed = std::max(static_cast<double>(retry.budget_min_retries),
-                                    retry.budget_fraction * counts.calls_active);
-    if (static_cast<double>(active) >= allowed) return false;
+    // A configured retry budget overrides the max_retries circuit breaker (Envoy
+    // circuit_breakers.thresholds.retry_budget: "If this field is set, the retry budget will
+    // override any configured retry circuit breaker").
+    // max(floor(budget_percent / 100 x (active + pending requests)), min_retry_concurrency)
+    // (resource_manager_impl.h RetryBudgetImpl::max; the calls in progress at the instance are
+    // its active and pending requests).
+    const double allowed =
+        std::max(static_cast<double>(retry.budget_min_retries),
+                 std::floor(retry.budget_fraction * static_cast<double>(counts.calls_active)));
+    return static_cast<double>(active) < allowed;
   }
-  return true;
+  const std::int64_t max_retries = m_.settings.circuit_breakers.max_retries;
+  return max_retries < 0 || static_cast<std::int64_t>(active) < max_retries;
 }
 
 SimTime Client::backoff(std::uint32_t retry_number) {

@@ -66,8 +66,9 @@ struct RetryPolicy {
   bool avoid_previous_host = false;  // re-pick (up to 3 times) if the balancer picks the host
                                      // that failed the previous attempt (Envoy previous_hosts)
   // Retry budget (Envoy circuit_breakers.retry_budget): a retry is allowed only while retries in
-  // progress at the instance stay below max(budget_min_retries, budget_fraction x requests in
-  // progress there). budget_fraction < 0 = no budget.
+  // progress at the instance stay below max(budget_min_retries, floor(budget_fraction x requests
+  // in progress there)). It overrides the max_retries circuit breaker. budget_fraction < 0 = no
+  // budget.
   double budget_fraction = -1.0;
   std::uint32_t budget_min_retries = 3;
 };

@@ -1,5 +1,6 @@
 #include "sim/model/strategy.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace lbsim {
@@ -36,6 +37,10 @@ const std::string& option_choice(const StrategyOptions& options, std::string_vie
   return std::get<std::string>(it->second);
 }
 
+bool option_given(const StrategyOptions& options, std::string_view name) {
+  return options.find(name) != options.end();
+}
+
 const std::string& StrategyChoice::name() const {
   static const std::string none = "(none)";
   return info != nullptr ? info->name : none;
@@ -48,9 +53,14 @@ StrategyChoice strategy_named(std::string_view name, const StrategyOptions& opti
                                 "'; valid: " + strategy_names());
   }
   StrategyChoice choice{info, {}};
-  for (const OptionSpec& spec : info->options) choice.options[spec.name] = spec.default_value;
+  for (const OptionSpec& spec : info->options) {
+    if (!spec.optional) choice.options[spec.name] = spec.default_value;
+  }
   for (const auto& [key, value] : options) {
-    if (choice.options.find(key) == choice.options.end()) {
+    const std::string& wanted = key;
+    const auto declared = std::find_if(info->options.begin(), info->options.end(),
+                                       [&](const OptionSpec& spec) { return spec.name == wanted; });
+    if (declared == info->options.end()) {
       throw std::invalid_argument("strategy " + info->name + " has no option '" + key + "'");
     }
     choice.options[key] = value;

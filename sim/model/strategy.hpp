@@ -89,6 +89,10 @@ struct OptionSpec {
   double max = 1e300;
   std::vector<std::string> choices;  // kChoice
   std::string help;
+  // Unset unless given: the options then have no entry for it (option_given is false), and
+  // default_value is what the strategy uses in its place. For a real balancer that behaves
+  // differently when a setting is configured at all (Envoy least request's active_request_bias).
+  bool optional = false;
 };
 
 struct StrategyContext {
@@ -137,5 +141,7 @@ struct StrategyInfo {
 [[nodiscard]] double option_number(const StrategyOptions& options, std::string_view name);
 [[nodiscard]] const std::string& option_choice(const StrategyOptions& options,
                                                std::string_view name);
+// Whether an optional option was given (OptionSpec::optional); always true for the others.
+[[nodiscard]] bool option_given(const StrategyOptions& options, std::string_view name);
 
 }  // namespace lbsim

@@ -386,6 +386,7 @@ StrategyOptions read_strategy_options(const StrategyInfo& info, const yaml::Node
   StrategyOptions options;
   for (const OptionSpec& spec : info.options) {
     const Node* node = balancer.find(spec.name);
+    if (node == nullptr && spec.optional) continue;  // unset: the strategy knows it was not given
     options[spec.name] =
         node == nullptr ? spec.default_value : read_option(spec, *node, child(path, spec.name));
   }

@@ -209,11 +209,46 @@ TEST_CASE("retry budget: retries stay within a fraction of the requests in progr
   // of the run catches part-way through their chain: between 9 x 0.955 and 9.
   CHECK(ratio(unlimited) <= 9.0);
   CHECK(ratio(unlimited) >= 9.0 * 0.955);
-  // In steady state, requests in progress = those in back-off (each 100 ms): R retrying and N
-  // new ones in their first 0 ms... the cap R <= 0.2 (R + fresh) admits a retry chain only while
-  // retries are under 20% of calls in progress: the ratio falls far below 9 and above 0.
-  CHECK(ratio(budgeted) < 0.5);
-  CHECK(ratio(budgeted) > 0.0);
+  // Envoy's budget is max(floor(20% x calls in progress), min). Refusals are immediate, so the
+  // calls in progress at a failure are the failing one and those in back-off: with min 0 no retry
+  // ever starts (floor(0.2 x 1) = 0), and the chain never grows.
+  CHECK(budgeted.log.retries == 0);
+  // With min 1, while fewer than 5 calls are in progress the budget is exactly 1: one retry in
+  // progress at a time, each holding its place for the 100 ms back-off (a chain passes it on to
+  // its own next retry, then a fresh failure ~2 ms later takes it): 20 s / 100 ms = 200 retries,
+  // less a few gaps and the chain in progress at the end.
+  c.client.retry.budget_min_retries = 1;
+  const auto one = run_with(c, kill);
+  CHECK(one.log.retries <= 200);
+  CHECK(one.log.retries >= 190);
+}
+
+TEST_CASE("a retry budget overrides the max_retries circuit breaker (Envoy)") {
+  // Envoy's circuit_breakers.thresholds.retry_budget: "If this field is set, the retry budget
+  // will override any configured retry circuit breaker." max_retries 0 alone allows no retry at
+  // all; with a budget of 100% (min 3) beside it, every failed attempt is retried as the budget
+  // allows: every request in progress may be in a retry, so all 4 attempts are made.
+  auto c = fleet_config(100.0, exponential_s(0.001), 1, 1, kUnlimitedQueue, 0.0, 10.0);
+  c.client.retry.max_attempts = 4;
+  c.client.retry.retry_on_mask = bit(ErrorKind::kRefused);
+  c.client.retry.backoff_base_ns = 10 * kMillisecond;
+  c.client.retry.backoff_max_ns = 10 * kMillisecond;
+  c.client.retry.jitter = BackoffJitter::kNone;
+  c.balancer.circuit_breakers.max_retries = 0;
+  const auto kill = [](Simulation& sim) {
+    sim.schedule_action(0, [](Simulation& s, SimTime) { s.kill_server(0); });
+  };
+  const auto breaker_only = run_with(c, kill);
+  CHECK(breaker_only.log.retries == 0);
+  c.client.retry.budget_fraction = 1.0;
+  c.client.retry.budget_min_retries = 3;
+  const auto budgeted = run_with(c, kill);
+  // 3 retries per request but for the requests of the last 30 ms of the run (0.3%), which the
+  // end catches part-way through their chain.
+  const double per_request =
+      static_cast<double>(budgeted.log.retries) / static_cast<double>(budgeted.stats.arrivals);
+  CHECK(per_request <= 3.0);
+  CHECK(per_request >= 3.0 * 0.99);
 }
 
 TEST_CASE("crash: a full queue brings the server down, queued and in-flight work is lost") {

@@ -152,7 +152,7 @@ TEST_CASE("timeline keys: set_strategy with its options, the others at their def
   REQUIRE(std::holds_alternative<SetStrategyAction>(timeline[0].action));
   CHECK(std::get<SetStrategyAction>(timeline[0].action).strategy.name() == "least_request");
   CHECK(std::get<SetStrategyAction>(timeline[0].action).strategy.options ==
-        StrategyOptions{{"choices", 3.0}, {"active_request_bias", 1.0}});
+        StrategyOptions{{"choices", 3.0}});
   CHECK(get<SetStrategyAction>(timeline[1]).strategy.name() == "weighted_round_robin");
   CHECK(get<SetStrategyAction>(timeline[1]).strategy.options ==
         StrategyOptions{{"mode", std::string("smooth")}});

@@ -149,7 +149,11 @@ TEST_CASE("variant options of every registered strategy that declares some") {
       CHECK(b.strategy.options.at(spec.name) == expected);
     }
     for (std::size_t i = 1; i < info.options.size(); ++i) {
-      CHECK(b.strategy.options.at(info.options[i].name) == info.options[i].default_value);
+      if (info.options[i].optional) {
+        CHECK_FALSE(option_given(b.strategy.options, info.options[i].name));
+      } else {
+        CHECK(b.strategy.options.at(info.options[i].name) == info.options[i].default_value);
+      }
     }
     CHECK_CONFIG_ERROR(load(variant + ":" + spec.name + "=" + text),
                        "--strategies " + variant + ":" + spec.name + "=" + text, 0, 0,

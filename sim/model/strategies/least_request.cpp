@@ -10,8 +10,12 @@
 namespace lbsim {
 
 LeastRequestStrategy::LeastRequestStrategy(std::uint32_t choices, double active_request_bias,
-                                           std::uint32_t server_count, std::uint64_t seed)
-    : choices_(std::max<std::uint32_t>(1, choices)), bias_(active_request_bias), seed_(seed) {
+                                           std::uint32_t server_count, std::uint64_t seed,
+                                           bool bias_configured)
+    : choices_(std::max<std::uint32_t>(1, choices)),
+      bias_(active_request_bias),
+      seed_(seed),
+      bias_configured_(bias_configured) {
   available_.reserve(server_count);
   scheduler_.reserve(server_count);
 }
@@ -33,7 +37,8 @@ void LeastRequestStrategy::rebuild(const BackendView& view) {
   built_ = true;
   weights_version_ = view.weights_version;
   ++rebuild_count_;
-  equal_weights_ = collect_members(view, available_);
+  // A configured active_request_bias takes the weighted path even with equal weights.
+  equal_weights_ = collect_members(view, available_) && !bias_configured_;
   if (equal_weights_) {
     scheduler_.clear();
     return;
@@ -102,19 +107,24 @@ StrategyInfo least_request_info() {
   bias.type = OptionType::kReal;
   bias.default_value = 1.0;
   bias.min = 0.0;
-  bias.help = "unequal weights: EDF on weight / (outstanding + 1)^bias; 0 = weighted round robin";
+  bias.optional = true;
+  bias.help =
+      "EDF on weight / (outstanding + 1)^bias; 0 = weighted round robin. Unset: 1.0 with "
+      "unequal weights and power of d choices with equal ones; set (even to 1.0): EDF always "
+      "(current Envoy)";
   return {
       .name = "least_request",
       .summary =
           "Envoy least request: power of d choices among equal weights, EDF on "
-          "weight/(outstanding+1)^bias otherwise",
+          "weight/(outstanding+1)^bias otherwise or when active_request_bias is set",
       .options = {choices, bias},
       .make = [](const StrategyContext& context) -> std::unique_ptr<Strategy> {
         Rng seed_rng(context.seed, 0, StreamPurpose::kBalancer, 0x4c52'0000ULL + context.instance);
+        const bool configured = option_given(context.options, "active_request_bias");
         return std::make_unique<LeastRequestStrategy>(
             static_cast<std::uint32_t>(option_number(context.options, "choices")),
-            option_number(context.options, "active_request_bias"), context.server_count,
-            seed_rng.next());
+            configured ? option_number(context.options, "active_request_bias") : 1.0,
+            context.server_count, seed_rng.next(), configured);
       },
       .load_aware = true,
       .weighted = true,

@@ -19,9 +19,12 @@
 // The host list holds the healthy servers: shown available at the rebuild, or hidden only for
 // being at this instance's max_connections. Availability is checked at pick time: a draw on a
 // hidden server is redrawn (after 8 misses an exact O(n) draw among the available takes over);
-// in EDF mode a hidden server's turn is skipped. Newer Envoy also uses EDF for equal weights when
-// active_request_bias is set explicitly; options here always carry a value, so we follow the rule
-// of the equal/unequal weights only.
+// in EDF mode a hidden server's turn is skipped.
+//
+// An explicitly configured active_request_bias (any value, 1.0 included) takes the EDF path even
+// when all weights are equal, as current Envoy does (least_request_lb.cc: the P2C path is used only
+// when the hosts' weights are equal *and* no bias is configured); the option is optional, and the
+// default (unset) keeps P2C among equal weights with a bias of 1.0 for unequal ones.
 #include <cstdint>
 #include <vector>
 
@@ -34,9 +37,11 @@ namespace lbsim {
 
 class LeastRequestStrategy final : public Strategy {
  public:
-  // choices >= 1; active_request_bias >= 0; `seed` = Envoy's per-LB random seed (EDF pre-picks).
+  // choices >= 1; active_request_bias >= 0; `seed` = Envoy's per-LB random seed (EDF pre-picks);
+  // bias_configured: the bias was set explicitly (EDF even with equal weights).
   LeastRequestStrategy(std::uint32_t choices, double active_request_bias,
-                       std::uint32_t server_count, std::uint64_t seed);
+                       std::uint32_t server_count, std::uint64_t seed,
+                       bool bias_configured = false);
   std::uint32_t pick(const BackendView& view, const PickRequest& request, Rng& rng) override;
   void on_fleet_change(const BackendView& view) override;
 
@@ -58,6 +63,7 @@ class LeastRequestStrategy final : public Strategy {
   std::vector<std::uint32_t> available_;  // healthy hosts of the last rebuild, fleet order
   std::uint64_t weights_version_ = 0;     // view.weights_version at the last rebuild
   std::uint64_t rebuild_count_ = 0;
+  bool bias_configured_;
   bool equal_weights_ = true;
   bool built_ = false;
   EdfScheduler scheduler_;

@@ -94,7 +94,9 @@ struct Driver {
   static std::unique_ptr<Strategy> build(const Variant& v, std::size_t servers,
                                          std::uint64_t seed) {
     StrategyOptions options;
-    for (const OptionSpec& spec : v.info->options) options[spec.name] = spec.default_value;
+    for (const OptionSpec& spec : v.info->options) {
+      if (!spec.optional) options[spec.name] = spec.default_value;
+    }
     for (const auto& [key, value] : v.options) options[key] = value;
     const std::vector<std::string> names = names_for(servers);
     const StrategyContext context{options, static_cast<std::uint32_t>(servers), 0, seed, kUsers,

@@ -69,9 +69,13 @@ inline StrategyOptions options_for(std::string_view name, const StrategyOptions&
   const StrategyInfo* info = find_strategy(name);
   REQUIRE(info != nullptr);
   StrategyOptions options;
-  for (const OptionSpec& spec : info->options) options[spec.name] = spec.default_value;
+  for (const OptionSpec& spec : info->options) {
+    if (!spec.optional) options[spec.name] = spec.default_value;
+  }
   for (const auto& [key, value] : overrides) {
-    REQUIRE(options.count(key) == 1);  // only declared options
+    const std::string& wanted = key;
+    REQUIRE(std::any_of(info->options.begin(), info->options.end(),  // only declared options
+                        [&](const OptionSpec& spec) { return spec.name == wanted; }));
     options[key] = value;
   }
   return options;

@@ -155,6 +155,31 @@ TEST_CASE("active_request_bias 0.5 through the factory: w / sqrt(active + 1)") {
   }
 }
 
+TEST_CASE("a configured active_request_bias takes the EDF path even with equal weights") {
+  // Equal weights, loads (0, 5, 0) held fixed. Unset bias (the default): power of two choices,
+  // the busy server picked only when both draws land on it, 1/9 of picks. Bias set to 1.0, its
+  // default value: current Envoy's weighted path anyway, EDF on 1/1, 1/6, 1/1, which gives the
+  // busy server exactly 1 pick in 13 (EDF shares are exact to within one pick).
+  Fleet fleet({1, 1, 1});
+  fleet.outstanding = {0, 5, 0};
+  auto unset = test::make_strategy("least_request", 3);
+  auto set = test::make_strategy("least_request", 3, {{"active_request_bias", 1.0}});
+  for (auto* strategy : {unset.get(), set.get()}) strategy->on_fleet_change(fleet.view());
+  CHECK_FALSE(dynamic_cast<LeastRequestStrategy&>(*unset).weighted());
+  CHECK(dynamic_cast<LeastRequestStrategy&>(*set).weighted());
+  Rng rng(3);
+  int busy_unset = 0;
+  int busy_set = 0;
+  constexpr int kPicks = 13000;
+  for (int i = 0; i < kPicks; ++i) {
+    busy_unset += unset->pick(fleet.view(), {}, rng) == 1;
+    busy_set += set->pick(fleet.view(), {}, rng) == 1;
+  }
+  CHECK(std::abs(busy_set - kPicks / 13) <= 1);
+  // Binomial(13000, 1/9): 1444 +- 36 (1 sd); 4.5 sd.
+  CHECK(std::abs(busy_unset - kPicks / 9) <= 160);
+}
+
 TEST_CASE("weighted mode keeps picking a busy server, only less often (never drains)") {
   // Host 1 (weight 2) with 100 outstanding: effective 2/101 vs 1 -> share 2/103 of picks, > 0.
   Fleet fleet({1, 2});
