@@ -25,7 +25,6 @@ enum EventKind : std::uint8_t {
   kServerRestart,  // a = server, b = server incarnation
   kProbeSend,      // a = server, b = health-check epoch: an active health check is due
   kProbeTimeout,   // a = probe slot, b = generation
-  kUneject,        // a = server, b = ejection number
   kOutlierTick,    // b = outlier epoch: the outlier detector's interval
   kWindowEnd,      // a window boundary: alerts are evaluated
 };

@@ -12,10 +12,7 @@ Health::Health(Model& model, const SimulationConfig& config, std::uint32_t serve
     : m_(model),
       rng_(config.seed, config.replication, StreamPurpose::kHealth, 0),
       streak_(servers, 0),
-      consecutive_errors_(servers, 0),
-      ejections_(servers, 0),
-      ejection_serial_(servers, 0),
-      last_ejected_(servers, -1) {}
+      outlier_(servers) {}
 
 void Health::schedule_start() {
   if (m_.settings.health_check.enabled) schedule_probes(0);
@@ -99,72 +96,13 @@ void Health::probe_result(SimTime now, std::uint32_t server, bool success) {
     m_.fleet.set_flag(now, server, kFailedCheck, false);
     update_panic(now);
   }
-}
-
-// ---- passive outlier detection
-// -------------------------------------------------------------------
-
-void Health::observe(SimTime now, std::uint32_t server, ErrorKind error) {
+  // Envoy (successful_active_health_check_uneject_host, default true): a check that finds the
+  // host healthy ends its outlier ejection at once.
   const OutlierConfig& outlier = m_.settings.outlier;
-  if (!outlier.enabled) return;
-  const bool counts = error == ErrorKind::kQueueFull || error == ErrorKind::kRefused ||
-                      error == ErrorKind::kCrashLost || error == ErrorKind::kQueueTimeout ||
-                      error == ErrorKind::kTimeout;
-  if (!counts) {
-    if (error == ErrorKind::kNone) consecutive_errors_[server] = 0;
-    return;
+  if (success && outlier.enabled && outlier.successful_active_health_check_uneject_host &&
+      !m_.fleet.has(server, kFailedCheck) && m_.fleet.has(server, kEjected)) {
+    uneject(now, server, "active health check passed");
   }
-  if (++consecutive_errors_[server] < outlier.consecutive_errors ||
-      m_.fleet.has(server, kEjected)) {
-    return;
-  }
-  // max_ejection_percent, but always at least one ejection (Envoy).
-  if (ejected_count_ > 0 && static_cast<double>(ejected_count_ + 1) >
-                                outlier.max_ejection_fraction * m_.fleet.members()) {
-    return;
-  }
-  eject(now, server);
-}
-
-void Health::eject(SimTime now, std::uint32_t server) {
-  const OutlierConfig& outlier = m_.settings.outlier;
-  consecutive_errors_[server] = 0;
-  ++ejected_count_;
-  ++ejections_[server];
-  last_ejected_[server] = now;
-  const SimTime duration = std::min(
-      outlier.max_ejection_ns, outlier.base_ejection_ns * static_cast<SimTime>(ejections_[server]));
-  // Identified by a serial that only grows: turning detection off resets the multiplier, and a
-  // later ejection must not be ended by an earlier one's timer.
-  m_.events.schedule(now + duration, kUneject, server, ++ejection_serial_[server]);
-  m_.observer->on_log(now, "outlier_eject", m_.fleet.info()[server].name,
-                      std::to_string(outlier.consecutive_errors) +
-                          " consecutive errors; ejected for " +
-                          std::to_string(to_seconds(duration)) + " s");
-  m_.fleet.set_flag(now, server, kEjected, true);
-  update_panic(now);
-}
-
-void Health::handle_uneject(SimTime now, std::uint32_t server, std::uint32_t ejection) {
-  if (!m_.fleet.has(server, kEjected) || ejection_serial_[server] != ejection) return;
-  --ejected_count_;
-  consecutive_errors_[server] = 0;
-  m_.observer->on_log(now, "outlier_return", m_.fleet.info()[server].name, "ejection over");
-  m_.fleet.set_flag(now, server, kEjected, false);
-  update_panic(now);
-}
-
-void Health::handle_outlier_tick(SimTime now, std::uint32_t epoch) {
-  if (epoch != outlier_epoch_) return;
-  const OutlierConfig& outlier = m_.settings.outlier;
-  // The ejection multiplier decays by one per interval without a new ejection (Envoy).
-  for (std::uint32_t s = 0; s < ejections_.size(); ++s) {
-    if (!m_.fleet.has(s, kEjected) && ejections_[s] > 0 &&
-        now - last_ejected_[s] >= outlier.interval_ns) {
-      --ejections_[s];
-    }
-  }
-  m_.events.schedule(now + outlier.interval_ns, kOutlierTick, 0, outlier_epoch_);
 }
 
 // ---- panic
@@ -211,30 +149,6 @@ void Health::set_health_check(SimTime now, const HealthCheckConfig& check) {
     return;
   }
   schedule_probes(now);
-}
-
-void Health::set_outlier_detection(SimTime now, const OutlierConfig& outlier) {
-  if (outlier.enabled &&
-      (outlier.consecutive_errors < 1 || outlier.interval_ns <= 0 ||
-       outlier.base_ejection_ns <= 0 || outlier.max_ejection_ns < outlier.base_ejection_ns ||
-       !(outlier.max_ejection_fraction >= 0.0))) {
-    throw std::invalid_argument("set_outlier_detection: bad settings");
-  }
-  const bool was_enabled = m_.settings.outlier.enabled;
-  m_.settings.outlier = outlier;
-  ++outlier_epoch_;
-  if (!outlier.enabled) {
-    // Without a detector nothing stays ejected (Envoy drops the detector with its state).
-    for (std::uint32_t s = 0; s < m_.fleet.size(); ++s) {
-      m_.fleet.set_flag(now, s, kEjected, false);
-      consecutive_errors_[s] = 0;
-      ejections_[s] = 0;
-    }
-    ejected_count_ = 0;
-    if (was_enabled) update_panic(now);
-    return;
-  }
-  m_.events.schedule(now + outlier.interval_ns, kOutlierTick, 0, outlier_epoch_);
 }
 
 void Health::set_panic_threshold(SimTime now, double threshold) {

@@ -1,11 +1,12 @@
 #pragma once
 // Health: active health checks (HAProxy `check`, Envoy health_check), passive outlier detection
-// (Envoy outlier_detection: consecutive errors eject a server for base x times ejected, capped;
-// the multiplier decays per interval; at most max_ejection_percent at once, but always one) and
-// Envoy's panic threshold. It sets and clears the fleet's kFailedCheck and kEjected flags; the
+// as current Envoy does it (consecutive 5xx, gateway and local-origin failures, success rate and
+// failure percentage per interval, ejections ended by the interval timer; health_outlier.cpp)
+// and Envoy's panic threshold. It sets and clears the fleet's kFailedCheck and kEjected flags; the
 // settings it applies are the model's current ones (Model::settings), which timeline actions
 // replace.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sim/core/rng.hpp"
@@ -32,7 +33,9 @@ class Health {
 
   // Outlier detection: each finished attempt at a server (kNone: a success).
   void observe(SimTime now, std::uint32_t server, ErrorKind error);
-  void handle_uneject(SimTime now, std::uint32_t server, std::uint32_t ejection);
+  // The detector's interval: ends the ejections that are over, runs the success-rate and
+  // failure-percentage passes over the interval's requests, decays the backoff of servers back
+  // for an interval.
   void handle_outlier_tick(SimTime now, std::uint32_t epoch);
 
   // Panic: below the threshold's healthy share of the host set, the balancer routes to every
@@ -50,18 +53,40 @@ class Health {
   void set_panic_threshold(SimTime now, double threshold);
 
  private:
+  // Why a server is ejected (Envoy's OutlierEjectionType), for the log and the enforcement share.
+  enum class Ejection : std::uint8_t {
+    kConsecutive5xx,
+    kConsecutiveGatewayFailure,
+    kConsecutiveLocalOriginFailure,
+    kSuccessRate,
+    kSuccessRateLocalOrigin,
+    kFailurePercentage,
+    kFailurePercentageLocalOrigin,
+  };
+  // Per server, the detector's state (Envoy's DetectorHostMonitorImpl).
+  struct OutlierHost {
+    std::int32_t consecutive_5xx = 0, consecutive_gateway = 0, consecutive_local = 0;
+    std::uint32_t backoff = 0;  // eject_time_backoff: the ejection time multiplier
+    SimTime last_ejection = -1, last_unejection = -1, jitter = 0;
+    // This interval's requests (the success-rate bucket), external and local origin.
+    std::uint32_t external_total = 0, external_failed = 0, local_total = 0, local_failed = 0;
+  };
+
   void probe_result(SimTime now, std::uint32_t server, bool success);
   void schedule_probes(SimTime now);
-  void eject(SimTime now, std::uint32_t server);
+  void count_consecutive(SimTime now, std::uint32_t server, std::int32_t& counter, int threshold,
+                         Ejection type);
+  void success_rate_pass(SimTime now, bool local);
+  void eject(SimTime now, std::uint32_t server, Ejection type, const std::string& why);
+  void uneject(SimTime now, std::uint32_t server, const char* why);
+  [[nodiscard]] double enforcement(Ejection type) const;  // its enforcing_* share
+  [[nodiscard]] bool enforced(Ejection type);
 
   Model& m_;
   Rng rng_;
   bool panic_ = false;
   std::vector<std::int32_t> streak_;  // > 0: check successes in a row; < 0: failures
-  std::vector<std::int32_t> consecutive_errors_;
-  std::vector<std::uint32_t> ejections_;        // Envoy's ejection multiplier
-  std::vector<std::uint32_t> ejection_serial_;  // identifies the pending uneject timer
-  std::vector<SimTime> last_ejected_;
+  std::vector<OutlierHost> outlier_;
   std::uint32_t ejected_count_ = 0;
   std::uint32_t check_epoch_ = 0;    // probe chains of older settings are ignored
   std::uint32_t outlier_epoch_ = 0;  // so are outlier ticks

@@ -49,18 +49,44 @@ struct HealthCheckConfig {
   bool operator==(const HealthCheckConfig&) const = default;
 };
 
-// Passive outlier detection (Envoy outlier_detection): `consecutive_errors` failed attempts in a
-// row eject a server for base_ejection x (number of times ejected), capped at max_ejection; the
-// count decays by one per `interval` without an ejection. At most max_ejection_fraction of the
-// fleet is ejected at once, but always at least one server. Failures that count: queue_full,
-// refused, crash_lost, queue_timeout and timeout (Envoy counts local origin errors as 5xx).
+// Passive outlier detection as current Envoy does it (source/common/upstream/
+// outlier_detection_impl.cc; defaults from its DetectorConfig; sim/model/health_outlier.cpp has
+// the rules). Names follow Envoy's; consecutive_errors is Envoy's consecutive_5xx. Percentages
+// are fractions here (enforcing 100% = 1.0). An ejection lasts min(base x backoff, max) + jitter
+// and ends at the first interval tick that finds it over (or at a passing active health check).
 struct OutlierConfig {
   bool enabled = false;
-  int consecutive_errors = 5;
+  int consecutive_errors = 5;  // consecutive_5xx
+  double enforcing_consecutive_errors = 1.0;
+  int consecutive_gateway_failure = 5;  // 502, 503, 504 in a row
+  double enforcing_consecutive_gateway_failure = 0.0;
+  // Locally originated failures (connect refused, reset, timeout) apart from the server's own
+  // 503s; otherwise they count as 503 / 504 responses.
+  bool split_external_local_origin_errors = false;
+  int consecutive_local_origin_failure = 5;
+  double enforcing_consecutive_local_origin_failure = 1.0;
+  double enforcing_local_origin_success_rate = 1.0;
+  double enforcing_failure_percentage_local_origin = 0.0;
+  // Success rate: per interval, hosts with at least request_volume requests; with at least
+  // minimum_hosts of them, a host below mean - stdev_factor / 1000 x stdev is ejected.
+  int success_rate_minimum_hosts = 5;
+  int success_rate_request_volume = 100;
+  int success_rate_stdev_factor = 1900;
+  double enforcing_success_rate = 1.0;
+  // Failure percentage: a host failing at least `threshold` of its requests in an interval.
+  double failure_percentage_threshold = 0.85;
+  int failure_percentage_minimum_hosts = 5;
+  int failure_percentage_request_volume = 50;
+  double enforcing_failure_percentage = 0.0;
   SimTime interval_ns = 10 * kSecond;
   SimTime base_ejection_ns = 30 * kSecond;
   SimTime max_ejection_ns = 300 * kSecond;
+  SimTime max_ejection_jitter_ns = 0;
+  // An ejection is allowed while 100 x (ejected + 1) / hosts <= max_ejection_percent; with
+  // always_eject_one_host, the first one always is.
   double max_ejection_fraction = 0.1;
+  bool always_eject_one_host = false;
+  bool successful_active_health_check_uneject_host = true;
   bool operator==(const OutlierConfig&) const = default;
 };
 

@@ -152,9 +152,6 @@ void Simulation::dispatch(const Event& event) {
     case kProbeTimeout:
       m.health.handle_probe_timeout(now, event.a, event.b);
       break;
-    case kUneject:
-      m.health.handle_uneject(now, event.a, event.b);
-      break;
     case kOutlierTick:
       m.health.handle_outlier_tick(now, event.b);
       break;

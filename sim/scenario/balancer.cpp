@@ -139,15 +139,58 @@ OutlierConfig read_outlier_detection(const Node& node, const std::string& path) 
   expect_feature_map(node, path,
                      "a map of outlier-detection keys like {consecutive_errors: 5, "
                      "base_ejection: 30s}");
-  check_keys(
-      node, path,
-      {"consecutive_errors", "interval", "base_ejection", "max_ejection", "max_ejection_percent"});
+  check_keys(node, path,
+             {"consecutive_errors", "enforcing_consecutive_errors", "consecutive_gateway_failure",
+              "enforcing_consecutive_gateway_failure", "split_external_local_origin_errors",
+              "consecutive_local_origin_failure", "enforcing_consecutive_local_origin_failure",
+              "enforcing_local_origin_success_rate", "enforcing_failure_percentage_local_origin",
+              "success_rate_minimum_hosts", "success_rate_request_volume",
+              "success_rate_stdev_factor", "enforcing_success_rate",
+              "failure_percentage_threshold", "failure_percentage_minimum_hosts",
+              "failure_percentage_request_volume", "enforcing_failure_percentage", "interval",
+              "base_ejection", "max_ejection", "max_ejection_jitter", "max_ejection_percent",
+              "always_eject_one_host", "successful_active_health_check_uneject_host"});
   OutlierConfig config;
   config.enabled = true;
-  if (const Node* errors = node.find("consecutive_errors")) {
-    config.consecutive_errors =
-        static_cast<int>(read_integer(*errors, child(path, "consecutive_errors"), 1, kIntMax));
+  const auto integer = [&](const char* key, int& field, std::int64_t min) {
+    if (const Node* value = node.find(key)) {
+      field = static_cast<int>(read_integer(*value, child(path, key), min, kIntMax));
+    }
+  };
+  const auto fraction = [&](const char* key, double& field) {
+    if (const Node* value = node.find(key)) field = read_fraction(*value, child(path, key));
+  };
+  const auto flag = [&](const char* key, bool& field) {
+    if (const Node* value = node.find(key)) field = read_bool(*value, child(path, key));
+  };
+  integer("consecutive_errors", config.consecutive_errors, 1);
+  fraction("enforcing_consecutive_errors", config.enforcing_consecutive_errors);
+  integer("consecutive_gateway_failure", config.consecutive_gateway_failure, 1);
+  fraction("enforcing_consecutive_gateway_failure", config.enforcing_consecutive_gateway_failure);
+  flag("split_external_local_origin_errors", config.split_external_local_origin_errors);
+  integer("consecutive_local_origin_failure", config.consecutive_local_origin_failure, 1);
+  fraction("enforcing_consecutive_local_origin_failure",
+           config.enforcing_consecutive_local_origin_failure);
+  fraction("enforcing_local_origin_success_rate", config.enforcing_local_origin_success_rate);
+  fraction("enforcing_failure_percentage_local_origin",
+           config.enforcing_failure_percentage_local_origin);
+  // The local-origin keys act only when the split is on: meaningless otherwise (Envoy ignores
+  // them silently; here that is an error naming the key that turns them on).
+  for (const char* key :
+       {"consecutive_local_origin_failure", "enforcing_consecutive_local_origin_failure",
+        "enforcing_local_origin_success_rate", "enforcing_failure_percentage_local_origin"}) {
+    reject_unless(node, path, key, config.split_external_local_origin_errors,
+                  "split_external_local_origin_errors: true (without it local-origin failures "
+                  "count as 503/504 responses)");
   }
+  integer("success_rate_minimum_hosts", config.success_rate_minimum_hosts, 1);
+  integer("success_rate_request_volume", config.success_rate_request_volume, 1);
+  integer("success_rate_stdev_factor", config.success_rate_stdev_factor, 0);
+  fraction("enforcing_success_rate", config.enforcing_success_rate);
+  fraction("failure_percentage_threshold", config.failure_percentage_threshold);
+  integer("failure_percentage_minimum_hosts", config.failure_percentage_minimum_hosts, 1);
+  integer("failure_percentage_request_volume", config.failure_percentage_request_volume, 1);
+  fraction("enforcing_failure_percentage", config.enforcing_failure_percentage);
   if (const Node* interval = node.find("interval")) {
     config.interval_ns = read_duration(*interval, child(path, "interval"), true);
   }
@@ -167,9 +210,13 @@ OutlierConfig read_outlier_detection(const Node& node, const std::string& path) 
                "); got " + max->describe());
     }
   }
-  if (const Node* percent = node.find("max_ejection_percent")) {
-    config.max_ejection_fraction = read_fraction(*percent, child(path, "max_ejection_percent"));
+  if (const Node* jitter = node.find("max_ejection_jitter")) {
+    config.max_ejection_jitter_ns = read_duration(*jitter, child(path, "max_ejection_jitter"), false);
   }
+  fraction("max_ejection_percent", config.max_ejection_fraction);
+  flag("always_eject_one_host", config.always_eject_one_host);
+  flag("successful_active_health_check_uneject_host",
+       config.successful_active_health_check_uneject_host);
   return config;
 }
 

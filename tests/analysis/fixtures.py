@@ -71,7 +71,8 @@ client:
 balancer:
   strategy: weighted_round_robin
   health_check: {interval: 1s, timeout: 500ms, fall: 2, rise: 2}
-  outlier_detection: {consecutive_errors: 5, base_ejection: 10s, max_ejection_percent: 50%}
+  outlier_detection: {consecutive_errors: 5, base_ejection: 10s, max_ejection_percent: 50%,
+                      successful_active_health_check_uneject_host: false}
 servers:
   - {group: web, count: 8, workers: 1, queue_limit: 10}
 timeline:

@@ -21,6 +21,7 @@ TEST_CASE("a weight misconfiguration cascades through the fleet and recovers aft
   c.balancer.health_check.enabled = true;
   c.balancer.health_check.fall = 2;
   c.balancer.outlier.enabled = true;
+  c.balancer.outlier.max_ejection_fraction = 0.2;  // 10% would eject none of 5 (current Envoy)
 
   // The misconfiguration at 60 s, as a named timeline action: servers 0 and 1 get weight 10,
   // the others 0.1 (meant for 1). The rollback to before it at 150 s.

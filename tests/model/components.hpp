@@ -170,8 +170,6 @@ struct ModelRig {
         return m.health.handle_probe_send(now, e.a, e.b);
       case kProbeTimeout:
         return m.health.handle_probe_timeout(now, e.a, e.b);
-      case kUneject:
-        return m.health.handle_uneject(now, e.a, e.b);
       case kOutlierTick:
         return m.health.handle_outlier_tick(now, e.b);
       case kWindowEnd:

@@ -53,6 +53,26 @@ void check_outlier_defaults(const OutlierConfig& o, bool enabled) {
   CHECK(o.base_ejection_ns == 30 * kSecond);
   CHECK(o.max_ejection_ns == 300 * kSecond);
   CHECK(o.max_ejection_fraction == 0.1);
+  // Envoy's DetectorConfig defaults.
+  CHECK(o.enforcing_consecutive_errors == 1.0);
+  CHECK(o.consecutive_gateway_failure == 5);
+  CHECK(o.enforcing_consecutive_gateway_failure == 0.0);
+  CHECK_FALSE(o.split_external_local_origin_errors);
+  CHECK(o.consecutive_local_origin_failure == 5);
+  CHECK(o.enforcing_consecutive_local_origin_failure == 1.0);
+  CHECK(o.enforcing_local_origin_success_rate == 1.0);
+  CHECK(o.enforcing_failure_percentage_local_origin == 0.0);
+  CHECK(o.success_rate_minimum_hosts == 5);
+  CHECK(o.success_rate_request_volume == 100);
+  CHECK(o.success_rate_stdev_factor == 1900);
+  CHECK(o.enforcing_success_rate == 1.0);
+  CHECK(o.failure_percentage_threshold == 0.85);
+  CHECK(o.failure_percentage_minimum_hosts == 5);
+  CHECK(o.failure_percentage_request_volume == 50);
+  CHECK(o.enforcing_failure_percentage == 0.0);
+  CHECK(o.max_ejection_jitter_ns == 0);
+  CHECK_FALSE(o.always_eject_one_host);
+  CHECK(o.successful_active_health_check_uneject_host);
 }
 
 void check_unlimited_breakers(const CircuitBreakerConfig& c) {
@@ -105,6 +125,25 @@ balancer:
     base_ejection: 10s
     max_ejection: 90s
     max_ejection_percent: 25%
+    max_ejection_jitter: 2s
+    always_eject_one_host: true
+    successful_active_health_check_uneject_host: false
+    enforcing_consecutive_errors: 50%
+    consecutive_gateway_failure: 4
+    enforcing_consecutive_gateway_failure: 100%
+    split_external_local_origin_errors: true
+    consecutive_local_origin_failure: 6
+    enforcing_consecutive_local_origin_failure: 0%
+    enforcing_local_origin_success_rate: 10%
+    enforcing_failure_percentage_local_origin: 20%
+    success_rate_minimum_hosts: 3
+    success_rate_request_volume: 40
+    success_rate_stdev_factor: 1000
+    enforcing_success_rate: 0%
+    failure_percentage_threshold: 70%
+    failure_percentage_minimum_hosts: 2
+    failure_percentage_request_volume: 20
+    enforcing_failure_percentage: 100%
   panic_threshold: 30%
   circuit_breakers:
     max_requests: 100
@@ -131,6 +170,25 @@ servers:
   CHECK(o.base_ejection_ns == 10 * kSecond);
   CHECK(o.max_ejection_ns == 90 * kSecond);
   CHECK(o.max_ejection_fraction == 0.25);  // "25%": 25 / 100, exact
+  CHECK(o.max_ejection_jitter_ns == 2 * kSecond);
+  CHECK(o.always_eject_one_host);
+  CHECK_FALSE(o.successful_active_health_check_uneject_host);
+  CHECK(o.enforcing_consecutive_errors == 0.5);
+  CHECK(o.consecutive_gateway_failure == 4);
+  CHECK(o.enforcing_consecutive_gateway_failure == 1.0);
+  CHECK(o.split_external_local_origin_errors);
+  CHECK(o.consecutive_local_origin_failure == 6);
+  CHECK(o.enforcing_consecutive_local_origin_failure == 0.0);
+  CHECK(o.enforcing_local_origin_success_rate == 0.1);
+  CHECK(o.enforcing_failure_percentage_local_origin == 0.2);
+  CHECK(o.success_rate_minimum_hosts == 3);
+  CHECK(o.success_rate_request_volume == 40);
+  CHECK(o.success_rate_stdev_factor == 1000);
+  CHECK(o.enforcing_success_rate == 0.0);
+  CHECK(o.failure_percentage_threshold == 0.7);
+  CHECK(o.failure_percentage_minimum_hosts == 2);
+  CHECK(o.failure_percentage_request_volume == 20);
+  CHECK(o.enforcing_failure_percentage == 1.0);
   CHECK(b.panic_threshold == 0.3);         // "30%": 30 / 100, correctly rounded
   CHECK(b.circuit_breakers.max_requests == 100);
   CHECK(b.circuit_breakers.max_pending == 0);
@@ -232,8 +290,24 @@ TEST_CASE("outlier_detection errors") {
                      "balancer.outlier_detection: expected a map of outlier-detection keys");
   CHECK_CONFIG_ERROR(load(head + "{consecutive_5xx: 5}\n"), "inline.yaml", 9, 23,
                      "unknown key \"consecutive_5xx\" in balancer.outlier_detection; valid keys: "
-                     "consecutive_errors, interval, base_ejection, max_ejection, "
-                     "max_ejection_percent");
+                     "consecutive_errors, enforcing_consecutive_errors, "
+                     "consecutive_gateway_failure, enforcing_consecutive_gateway_failure, "
+                     "split_external_local_origin_errors, consecutive_local_origin_failure, "
+                     "enforcing_consecutive_local_origin_failure, "
+                     "enforcing_local_origin_success_rate, "
+                     "enforcing_failure_percentage_local_origin, success_rate_minimum_hosts, "
+                     "success_rate_request_volume, success_rate_stdev_factor, "
+                     "enforcing_success_rate, failure_percentage_threshold, "
+                     "failure_percentage_minimum_hosts, failure_percentage_request_volume, "
+                     "enforcing_failure_percentage, interval, base_ejection, max_ejection, "
+                     "max_ejection_jitter, max_ejection_percent, always_eject_one_host, "
+                     "successful_active_health_check_uneject_host");
+  CHECK_CONFIG_ERROR(load(head + "{consecutive_local_origin_failure: 3}\n"), "inline.yaml", 9, 23,
+                     "balancer.outlier_detection.consecutive_local_origin_failure: expected no "
+                     "consecutive_local_origin_failure unless split_external_local_origin_errors: "
+                     "true (without it local-origin failures count as 503/504 responses)");
+  CHECK_CONFIG_ERROR(load(head + "{enforcing_success_rate: 120%}\n"), "inline.yaml", 9, 47,
+                     "balancer.outlier_detection.enforcing_success_rate: expected a fraction");
   CHECK_CONFIG_ERROR(load(head + "{consecutive_errors: 0}\n"), "inline.yaml", 9, 43,
                      "balancer.outlier_detection.consecutive_errors: expected an integer >= 1; "
                      "got \"0\"");
