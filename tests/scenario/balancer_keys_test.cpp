@@ -135,6 +135,11 @@ TEST_CASE("keys that need the fleet: queue settings need max_connections, L4 for
   CHECK_CONFIG_ERROR(
       load(head + "  - {group: web, count: 2}\nbalancer: {strategy: maglev, table_size: 100}\n"),
       "inline.yaml", 8, 22, "balancer: strategy maglev: maglev: table_size must be a prime");
+  CHECK_CONFIG_ERROR(load(head + "  - {group: web, count: 2}\nbalancer: {strategy: peak_ewma, "
+                                 "unmeasured: finagle, default_rtt: 30ms}\n"),
+                     "inline.yaml", 8, 22,
+                     "balancer: strategy peak_ewma: peak_ewma: default_rtt has no meaning with "
+                     "unmeasured: finagle");
 }
 
 TEST_CASE("slow start: envoy defaults, haproxy without envoy's keys, explicit zero refresh") {

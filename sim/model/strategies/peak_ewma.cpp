@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "sim/model/strategies/view_util.hpp"
 
@@ -25,8 +27,10 @@ std::uint32_t nth_available_except(const BackendView& view, std::uint64_t k, std
 }  // namespace
 
 PeakEwmaStrategy::PeakEwmaStrategy(std::uint32_t server_count, double default_rtt_ns,
-                                   double decay_ns)
-    : default_rtt_ns_(default_rtt_ns), decay_ns_(decay_ns) {
+                                   double decay_ns, Unmeasured unmeasured)
+    : default_rtt_ns_(unmeasured == Unmeasured::kFinagle ? 0.0 : default_rtt_ns),
+      decay_ns_(decay_ns),
+      unmeasured_(unmeasured) {
   resize(server_count);
 }
 
@@ -47,7 +51,7 @@ void PeakEwmaStrategy::on_fleet_change(const BackendView& view) {
     // change: keep them as candidates and check availability at pick time.
     const auto server = static_cast<std::uint32_t>(i);
     const bool member = is_member(view, server);
-    if (member && member_[i] == 0 && measured_[i] == 0) {
+    if (member && member_[i] == 0 && measured_[i] == 0 && unmeasured_ == Unmeasured::kLinkerd) {
       estimate_ns_[i] = default_rtt_ns_;  // (re)joined unmeasured: a fresh default from now
       updated_at_[i] = latest_now_;
     }
@@ -71,7 +75,11 @@ void PeakEwmaStrategy::observe(std::uint32_t server, double rtt_ns, SimTime now)
 
 double PeakEwmaStrategy::cost(std::uint32_t server, std::uint32_t outstanding, SimTime now) {
   observe(server, 0.0, now);
-  return estimate_ns_[server] * (static_cast<double>(outstanding) + 1.0);
+  const double estimate = estimate_ns_[server];
+  if (unmeasured_ == Unmeasured::kFinagle && estimate == 0.0 && outstanding != 0) {
+    return kFinaglePenaltyNs + static_cast<double>(outstanding);
+  }
+  return estimate * (static_cast<double>(outstanding) + 1.0);
 }
 
 void PeakEwmaStrategy::on_response(std::uint32_t server, SimTime rtt, SimTime now) {
@@ -116,12 +124,24 @@ std::uint32_t PeakEwmaStrategy::pick(const BackendView& view, const PickRequest&
   return first_cost <= second_cost ? first : second;  // linkerd: a tie keeps the first
 }
 
+namespace {
+
+std::string options_error(const StrategyOptions& options) {
+  if (option_choice(options, "unmeasured") == "finagle" && option_given(options, "default_rtt")) {
+    return "peak_ewma: default_rtt has no meaning with unmeasured: finagle (Finagle starts an "
+           "unmeasured server at 0 and penalises it while requests are pending)";
+  }
+  return {};
+}
+
+}  // namespace
+
 StrategyInfo peak_ewma_info() {
   return {
       .name = "peak_ewma",
       .summary =
           "power of two distinct choices on peak-EWMA RTT x (outstanding + 1) "
-          "(linkerd2-proxy / Finagle PeakEwma)",
+          "(linkerd2-proxy, or Finagle with unmeasured: finagle)",
       .options =
           {
               {.name = "decay",
@@ -138,14 +158,35 @@ StrategyInfo peak_ewma_info() {
                .min = 1e-9,
                .max = 1e6,
                .choices = {},
-               .help = "RTT assumed for a server never measured (linkerd: 30ms)"},
+               .help = "RTT assumed for a server never measured (linkerd: 30ms); not with "
+                       "unmeasured: finagle",
+               .optional = true},
+              {.name = "unmeasured",
+               .type = OptionType::kChoice,
+               .default_value = std::string("linkerd"),
+               .min = 0,
+               .max = 0,
+               .choices = {"linkerd", "finagle"},
+               .help = "a server never measured: linkerd starts it at default_rtt (decaying); "
+                       "finagle at 0, and Penalty (2^47 - 1 ns) + pending while it has requests "
+                       "pending"},
           },
       .make = [](const StrategyContext& context) -> std::unique_ptr<Strategy> {
+        if (const std::string error = options_error(context.options); !error.empty()) {
+          throw std::invalid_argument(error);
+        }
+        const double default_rtt_s = option_given(context.options, "default_rtt")
+                                         ? option_number(context.options, "default_rtt")
+                                         : 0.030;
         return std::make_unique<PeakEwmaStrategy>(
-            context.server_count, option_number(context.options, "default_rtt") * 1e9,
-            option_number(context.options, "decay") * 1e9);
+            context.server_count, default_rtt_s * 1e9,
+            option_number(context.options, "decay") * 1e9,
+            option_choice(context.options, "unmeasured") == "finagle"
+                ? PeakEwmaStrategy::Unmeasured::kFinagle
+                : PeakEwmaStrategy::Unmeasured::kLinkerd);
       },
       .load_aware = true,
+      .check_options = options_error,
   };
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // Power of two choices on peak-EWMA cost, as linkerd2-proxy (linkerd/pool/p2c: two distinct
 // random endpoints, the first kept when costs tie) over tower's PeakEwma load
-// (tower/src/load/peak_ewma.rs, derived from Finagle's PeakEwma.scala).
+// (tower/src/load/peak_ewma.rs, derived from Finagle's PeakEwma.scala), or as Finagle
+// (finagle-core loadbalancer/p2c/P2CPick.scala: the same distinct pair and tie rule, over
+// loadbalancer/PeakEwma.scala), which differs only for servers never measured (`unmeasured`).
 //
 // Per server, an RTT estimate: a response slower than the estimate replaces it outright (the
 // "peak"); a faster one pulls it down with weight w = exp(-elapsed / decay), estimate =
@@ -10,16 +12,21 @@
 // as tower's load() and Finagle's get() do: a server nobody hears from looks cheaper over time,
 // so it is probed again. Cost = estimate * (outstanding + 1).
 //
-// Unmeasured servers follow linkerd, not Finagle: they start at `default_rtt` (linkerd's 30 ms)
+// unmeasured: linkerd (the default). Unmeasured servers start at `default_rtt` (linkerd's 30 ms)
 // and decay like any estimate, from when the server joined: linkerd creates an endpoint's
 // PeakEwma (tower/src/load/peak_ewma.rs, RttEstimate::new stamps Instant::now()) when the
 // endpoint is discovered. Here a server that becomes available (at on_fleet_change) while never
 // measured restarts at `default_rtt`, stamped with the latest time this instance has seen (a pick
 // or a response; on_fleet_change carries no time, and under traffic the last event is moments
 // before the change). Stamping at time 0 instead let a late joiner's default decay to ~0 so that it
-// attracted everything. (Finagle, finagle-core loadbalancer/PeakEwma.scala, starts at 0 and adds a
-// huge penalty while such a server has requests pending, making the first probe of a new host
-// exclusive; with a default RTT that penalty is not needed, so linkerd has none.)
+// attracted everything. linkerd adds no penalty.
+//
+// unmeasured: finagle. An unmeasured server's estimate is 0 (default_rtt is not used): with
+// nothing pending it costs 0, the cheapest of all, so a new server gets the next request; while
+// it has requests pending and still no measurement it costs Penalty + pending, Penalty =
+// Long.MaxValue >> 16 = 2^47 - 1 ns (about 39 h), so it is probed by one request at a time
+// ("probe a node without latency history at most once", P2CPeakEwmaTest). The same cost
+// applies to a server whose estimate has decayed to exactly 0.
 // Estimates survive availability changes, as a linkerd endpoint that is not ready keeps its
 // PeakEwma state.
 //
@@ -37,7 +44,11 @@ namespace lbsim {
 
 class PeakEwmaStrategy final : public Strategy {
  public:
-  PeakEwmaStrategy(std::uint32_t server_count, double default_rtt_ns, double decay_ns);
+  enum class Unmeasured : std::uint8_t { kLinkerd, kFinagle };
+  PeakEwmaStrategy(std::uint32_t server_count, double default_rtt_ns, double decay_ns,
+                   Unmeasured unmeasured = Unmeasured::kLinkerd);
+  // Finagle's Penalty (Long.MaxValue >> 16), in ns.
+  static constexpr double kFinaglePenaltyNs = 140737488355327.0;
 
   std::uint32_t pick(const BackendView& view, const PickRequest& request, Rng& rng) override;
   void on_fleet_change(const BackendView& view) override;
@@ -58,6 +69,7 @@ class PeakEwmaStrategy final : public Strategy {
 
   double default_rtt_ns_;
   double decay_ns_;
+  Unmeasured unmeasured_;
   std::vector<double> estimate_ns_;
   std::vector<SimTime> updated_at_;
   std::vector<std::uint8_t> measured_;  // 1 once a response was observed

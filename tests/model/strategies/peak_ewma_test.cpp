@@ -61,13 +61,47 @@ TEST_CASE("peak_ewma: a server joining late starts at default_rtt from its join,
 TEST_CASE("peak_ewma: options are durations defaulting to linkerd's 10 s decay and 30 ms RTT") {
   const StrategyInfo* info = find_strategy("peak_ewma");
   REQUIRE(info != nullptr);
-  REQUIRE(info->options.size() == 2);
+  REQUIRE(info->options.size() == 3);
   CHECK(info->options[0].name == "decay");
   CHECK(info->options[0].type == OptionType::kDuration);
   CHECK(std::get<double>(info->options[0].default_value) == 10.0);
   CHECK(info->options[1].name == "default_rtt");
   CHECK(info->options[1].type == OptionType::kDuration);
   CHECK(std::get<double>(info->options[1].default_value) == 0.030);
+  CHECK(info->options[1].optional);  // not with unmeasured: finagle
+  CHECK(info->options[2].name == "unmeasured");
+  CHECK(info->options[2].choices == std::vector<std::string>{"linkerd", "finagle"});
+  CHECK(std::get<std::string>(info->options[2].default_value) == "linkerd");
+}
+
+TEST_CASE("peak_ewma unmeasured: finagle probes a server without history at most once") {
+  // Finagle's PeakEwma.get(): cost 0 with no history and nothing pending, Penalty + pending
+  // (Penalty = Long.MaxValue >> 16 ns) with requests pending; linkerd's: default_rtt x (pending
+  // + 1). Server 0 measured at 40 ms (a peak: it replaces the estimate), server 1 never: with 2
+  // servers both are drawn at every pick.
+  for (const bool finagle : {false, true}) {
+    CAPTURE(finagle);
+    Fleet fleet(2);
+    auto strategy = make_strategy(
+        "peak_ewma", fleet,
+        finagle ? StrategyOptions{{"unmeasured", std::string("finagle")}} : StrategyOptions{});
+    PeakEwmaStrategy& p = as_peak_ewma(strategy);
+    CHECK(p.rtt_estimate_ns(1) == (finagle ? 0.0 : 30.0 * kMs));
+    p.on_response(0, 40 * kMs, 0);
+    Rng rng(5);
+    PickRequest request;
+    request.now = kMs;
+    fleet.outstanding = {0, 0};
+    // Nothing pending: Finagle's 0 and linkerd's ~30 ms both beat 40 ms.
+    CHECK(p.pick(fleet.view(), request, rng) == 1u);
+    // One request pending at server 1, 50 at server 0: Finagle's penalty keeps server 1 out
+    // (40 ms x 51 < 2^47 ns); linkerd's 30 ms x 2 = 60 ms is cheaper than 2.04 s.
+    fleet.outstanding = {50, 1};
+    for (int i = 0; i < 20; ++i) {
+      CHECK(p.pick(fleet.view(), request, rng) == (finagle ? 0u : 1u));
+    }
+  }
+  CHECK(PeakEwmaStrategy::kFinaglePenaltyNs == static_cast<double>(INT64_MAX >> 16));
 }
 
 TEST_CASE("peak_ewma: peak replaces, lower samples decay with exp(-elapsed/decay) (defaults)") {
