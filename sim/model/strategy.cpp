@@ -37,6 +37,12 @@ const std::string& option_choice(const StrategyOptions& options, std::string_vie
   return std::get<std::string>(it->second);
 }
 
+bool reads_load(const StrategyChoice& choice) {
+  if (choice.info == nullptr) return false;
+  return choice.info->load_aware ||
+         (choice.info->load_aware_with != nullptr && choice.info->load_aware_with(choice.options));
+}
+
 bool option_given(const StrategyOptions& options, std::string_view name) {
   return options.find(name) != options.end();
 }

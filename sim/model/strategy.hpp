@@ -112,6 +112,9 @@ struct StrategyInfo {
   // Reads view.outstanding (per-server load) to decide. Only such strategies can use
   // `view: global`; the loader rejects the combination otherwise (it would change nothing).
   bool load_aware = false;
+  // For a strategy that reads load only with some options (bounded-load hashing): whether these
+  // options make it read view.outstanding. May be null.
+  bool (*load_aware_with)(const StrategyOptions& options) = nullptr;
   // Reads view.weight. Setting weights under a strategy that does not is an error in a scenario
   // (it would change nothing).
   bool weighted = false;
@@ -141,6 +144,8 @@ struct StrategyInfo {
 [[nodiscard]] double option_number(const StrategyOptions& options, std::string_view name);
 [[nodiscard]] const std::string& option_choice(const StrategyOptions& options,
                                                std::string_view name);
+// Whether the strategy with these options reads server load (load_aware, or load_aware_with).
+[[nodiscard]] bool reads_load(const StrategyChoice& choice);
 // Whether an optional option was given (OptionSpec::optional); always true for the others.
 [[nodiscard]] bool option_given(const StrategyOptions& options, std::string_view name);
 

@@ -98,13 +98,16 @@ void read_fleet_section(const Node& root, const std::string& base_dir, Simulatio
 void check_view(const Node& balancer, const StrategyInfo& strategy, const SimulationConfig& config,
                 bool strategy_from_variant) {
   const Node* view = balancer.find("view");
-  if (view == nullptr || config.balancer.view != LoadView::kGlobal || strategy.load_aware ||
-      strategy_from_variant) {
+  if (view == nullptr || config.balancer.view != LoadView::kGlobal ||
+      reads_load(config.balancer.strategy) || strategy_from_variant) {
     return;
   }
   std::string aware;
   for (const StrategyInfo& info : strategy_catalog()) {
     if (info.load_aware) aware += (aware.empty() ? "" : ", ") + info.name;
+    if (info.load_aware_with != nullptr) {
+      aware += (aware.empty() ? "" : ", ") + info.name + " with hash_balance_factor";
+    }
   }
   fail(*view, "balancer.view",
        "a global view changes only strategies that read server load (" + aware + "); strategy " +

@@ -159,7 +159,7 @@ TEST_CASE("timeline keys: set_strategy with its options, the others at their def
   CHECK(get<SetStrategyAction>(timeline[2]).strategy.name() == "peak_ewma");
   // Durations in seconds: 5e9 ns / 1e9; the default 30ms is declared as 0.030.
   CHECK(get<SetStrategyAction>(timeline[2]).strategy.options ==
-        StrategyOptions{{"decay", 5.0}, {"default_rtt", 0.030}});
+        StrategyOptions{{"decay", 5.0}, {"unmeasured", std::string("linkerd")}});
   CHECK(timeline[2].mitigation);
   CHECK(get<SetStrategyAction>(timeline[3]).strategy.name() == "round_robin");
   CHECK(get<SetStrategyAction>(timeline[3]).strategy.options.empty());

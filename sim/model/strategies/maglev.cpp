@@ -29,8 +29,9 @@ std::string table_size_error(std::uint64_t table_size) {
 
 }  // namespace
 
-MaglevStrategy::MaglevStrategy(std::vector<std::string> server_names, std::uint64_t table_size)
-    : names_(std::move(server_names)), table_size_(table_size) {
+MaglevStrategy::MaglevStrategy(std::vector<std::string> server_names, std::uint64_t table_size,
+                               std::optional<BoundedLoad> bounded)
+    : names_(std::move(server_names)), table_size_(table_size), bounded_(std::move(bounded)) {
   if (const std::string error = table_size_error(table_size_); !error.empty()) {
     throw std::invalid_argument(error);
   }
@@ -59,6 +60,7 @@ void MaglevStrategy::rebuild(const BackendView& view) {
   const auto n = static_cast<std::uint32_t>(view.available.size());
   ensure_server_data(n);
   std::fill(table_.begin(), table_.end(), kNoServer);
+  if (bounded_) bounded_->rebuild(view);
 
   std::vector<BuildEntry>& entries = entries_;
   entries.clear();
@@ -104,6 +106,10 @@ void MaglevStrategy::on_fleet_change(const BackendView& view) {
   rebuild(view);
 }
 
+void MaglevStrategy::on_load_change(std::uint32_t server, std::uint32_t outstanding) {
+  if (bounded_) bounded_->load_changed(server, outstanding);
+}
+
 std::uint32_t MaglevStrategy::pick(const BackendView& view, const PickRequest& request,
                                    Rng& /*rng*/) {
   if (view.available_count == 0) return kNoServer;
@@ -113,7 +119,10 @@ std::uint32_t MaglevStrategy::pick(const BackendView& view, const PickRequest& r
   for (std::uint64_t step = 0; step < table_size_; ++step) {
     const std::uint32_t server = table_[slot];
     if (server == kNoServer) return kNoServer;  // empty table: no healthy server
-    if (server < view.available.size() && view.available[server] != 0) return server;
+    if (server < view.available.size() && view.available[server] != 0) {
+      if (!bounded_ || bounded_->accepts(view, server)) return server;
+      return bounded_->envoy_walk(view, server, request.hash_key);
+    }
     if (++slot == table_size_) slot = 0;
   }
   return kNoServer;
@@ -132,11 +141,24 @@ StrategyInfo maglev_info() {
       .summary =
           "Maglev consistent hashing (Envoy, weighted) of the user's hash over the "
           "available servers",
-      .options = {table_size},
+      .options = {table_size,
+                  hash_balance_factor_option(
+                      "bounded loads: no server above factor/100 x its weighted share of the "
+                      "requests in flight (Envoy hash_balance_factor, >= 100); unset: no bound")},
       .make = [](const StrategyContext& context) -> std::unique_ptr<Strategy> {
+        std::optional<BoundedLoad> bounded;
+        if (option_given(context.options, "hash_balance_factor")) {
+          bounded.emplace(
+              static_cast<std::uint32_t>(option_number(context.options, "hash_balance_factor")),
+              BoundedLoad::Flavor::kEnvoy);
+        }
         return std::make_unique<MaglevStrategy>(
             std::vector<std::string>(context.server_names.begin(), context.server_names.end()),
-            static_cast<std::uint64_t>(option_number(context.options, "table_size")));
+            static_cast<std::uint64_t>(option_number(context.options, "table_size")),
+            std::move(bounded));
+      },
+      .load_aware_with = [](const StrategyOptions& options) {
+        return option_given(options, "hash_balance_factor");
       },
       .weighted = true,
       .check_options = [](const StrategyOptions& options) {

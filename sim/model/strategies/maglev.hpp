@@ -21,11 +21,16 @@
 // 1.5/N at N = 100 and 6/N at N = 1000 (Envoy's ring hash: 1.6/N at N = 10, where its ring
 // re-scales, and 1.0/N at N = 100). When servers outnumber slots, some servers get none.
 // The prime size keeps every skip coprime with M, so each permutation visits every slot.
+//
+// hash_balance_factor (optional, >= 100): Envoy's bounded loads on the table's pick
+// (bounded_load.hpp): an overloaded pick walks the hash-seeded shuffle of the hosts.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "sim/model/strategies/bounded_load.hpp"
 #include "sim/model/strategy.hpp"
 
 namespace lbsim {
@@ -37,9 +42,11 @@ namespace lbsim {
 class MaglevStrategy final : public Strategy {
  public:
   // table_size must be prime (std::invalid_argument otherwise, as Envoy rejects the config).
-  MaglevStrategy(std::vector<std::string> server_names, std::uint64_t table_size);
+  MaglevStrategy(std::vector<std::string> server_names, std::uint64_t table_size,
+                 std::optional<BoundedLoad> bounded = std::nullopt);
   std::uint32_t pick(const BackendView& view, const PickRequest& request, Rng& rng) override;
   void on_fleet_change(const BackendView& view) override;
+  void on_load_change(std::uint32_t server, std::uint32_t outstanding) override;
 
   // The lookup table (server per slot; kNoServer only when no server is available).
   [[nodiscard]] std::span<const std::uint32_t> table() const { return table_; }
@@ -68,6 +75,7 @@ class MaglevStrategy final : public Strategy {
   std::uint64_t weights_version_ = 0;  // view.weights_version at the last build
   std::uint64_t rebuild_count_ = 0;
   bool built_ = false;
+  std::optional<BoundedLoad> bounded_;
 };
 
 }  // namespace lbsim

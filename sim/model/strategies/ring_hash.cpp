@@ -102,13 +102,33 @@ std::string ring_size_error(std::uint64_t minimum, std::uint64_t maximum) {
          "maximum_ring_size (" + std::to_string(maximum) + ")";
 }
 
+std::string ring_options_error(const StrategyOptions& options) {
+  std::string error =
+      ring_size_error(static_cast<std::uint64_t>(option_number(options, "minimum_ring_size")),
+                      static_cast<std::uint64_t>(option_number(options, "maximum_ring_size")));
+  if (!error.empty()) return error;
+  const bool factor = option_given(options, "hash_balance_factor");
+  if (option_given(options, "bounded_load") && !factor) {
+    return "ring_hash: bounded_load has no meaning without hash_balance_factor";
+  }
+  if (factor && option_given(options, "bounded_load") &&
+      option_choice(options, "bounded_load") == "haproxy" &&
+      option_number(options, "hash_balance_factor") <= 100) {
+    return "ring_hash: HAProxy's hash-balance-factor must be greater than 100 (100 would allow "
+           "no server above the mean, which HAProxy rejects)";
+  }
+  return {};
+}
+
 }  // namespace
 
 RingHashStrategy::RingHashStrategy(std::vector<std::string> server_names,
-                                   std::uint64_t minimum_ring_size, std::uint64_t maximum_ring_size)
+                                   std::uint64_t minimum_ring_size, std::uint64_t maximum_ring_size,
+                                   std::optional<BoundedLoad> bounded)
     : names_(std::move(server_names)),
       minimum_ring_size_(minimum_ring_size),
-      maximum_ring_size_(maximum_ring_size) {
+      maximum_ring_size_(maximum_ring_size),
+      bounded_(std::move(bounded)) {
   if (const std::string error = ring_size_error(minimum_ring_size_, maximum_ring_size_);
       !error.empty()) {
     throw std::invalid_argument(error);
@@ -138,6 +158,7 @@ void RingHashStrategy::rebuild(const BackendView& view) {
   ++rebuild_count_;
   ring_hashes_.clear();
   ring_servers_.clear();
+  if (bounded_) bounded_->rebuild(view);
   const auto n = static_cast<std::uint32_t>(view.available.size());
   double weight_sum = 0.0;
   for (std::uint32_t s = 0; s < n; ++s) {
@@ -192,6 +213,10 @@ void RingHashStrategy::on_fleet_change(const BackendView& view) {
   rebuild(view);
 }
 
+void RingHashStrategy::on_load_change(std::uint32_t server, std::uint32_t outstanding) {
+  if (bounded_) bounded_->load_changed(server, outstanding);
+}
+
 std::uint32_t RingHashStrategy::pick(const BackendView& view, const PickRequest& request,
                                      Rng& /*rng*/) {
   if (view.available_count == 0) return kNoServer;
@@ -201,12 +226,30 @@ std::uint32_t RingHashStrategy::pick(const BackendView& view, const PickRequest&
   // A point of a server at its cap: walk on along the ring, as the key would go if that server
   // were removed; each step is one point, so at most one lap.
   std::size_t index = point_index(request.hash_key);
-  for (std::size_t step = 0; step < size; ++step) {
+  std::uint32_t first = kNoServer;
+  std::size_t step = 0;
+  for (; step < size; ++step) {
     const std::uint32_t server = ring_servers_[index];
-    if (server < view.available.size() && view.available[server] != 0) return server;
+    if (server < view.available.size() && view.available[server] != 0) {
+      first = server;
+      break;
+    }
     if (++index == size) index = 0;
   }
-  return kNoServer;
+  if (first == kNoServer || !bounded_ || bounded_->accepts(view, first)) return first;
+  if (bounded_->flavor() == BoundedLoad::Flavor::kEnvoy) {
+    return bounded_->envoy_walk(view, first, request.hash_key);
+  }
+  // HAProxy: on clockwise to the first eligible server; after a lap, the first pick.
+  for (; step < size; ++step) {
+    if (++index == size) index = 0;
+    const std::uint32_t server = ring_servers_[index];
+    if (server < view.available.size() && view.available[server] != 0 &&
+        bounded_->haproxy_eligible(view, server)) {
+      return server;
+    }
+  }
+  return first;
 }
 
 StrategyInfo ring_hash_info() {
@@ -224,24 +267,50 @@ StrategyInfo ring_hash_info() {
   maximum.min = 1;
   maximum.max = 8388608;
   maximum.help = "most ring entries (Envoy default 8M); must be >= minimum_ring_size";
+  OptionSpec bounded;
+  bounded.name = "bounded_load";
+  bounded.type = OptionType::kChoice;
+  bounded.default_value = std::string("envoy");
+  bounded.choices = {"envoy", "haproxy"};
+  bounded.optional = true;
+  bounded.help =
+      "with hash_balance_factor: envoy (slots ceil(total x w), active <= slots, a hash-seeded "
+      "shuffle of the hosts) or haproxy (slots spread by cumulative weight, served < slots, on "
+      "clockwise along the ring)";
   return {
       .name = "ring_hash",
       .summary =
           "Envoy ring hash (ketama, xxHash64) on the user's hash over the available "
           "servers, points proportional to weight",
-      .options = {minimum, maximum},
+      .options = {minimum, maximum,
+                  hash_balance_factor_option(
+                      "bounded loads: no server above factor/100 x its weighted share of the "
+                      "requests in flight (Envoy hash_balance_factor, >= 100; HAProxy "
+                      "hash-balance-factor, > 100); unset: no bound"),
+                  bounded},
       .make = [](const StrategyContext& context) -> std::unique_ptr<Strategy> {
+        if (const std::string error = ring_options_error(context.options); !error.empty()) {
+          throw std::invalid_argument(error);
+        }
+        std::optional<BoundedLoad> bounded_load;
+        if (option_given(context.options, "hash_balance_factor")) {
+          const bool haproxy = option_given(context.options, "bounded_load") &&
+                               option_choice(context.options, "bounded_load") == "haproxy";
+          bounded_load.emplace(
+              static_cast<std::uint32_t>(option_number(context.options, "hash_balance_factor")),
+              haproxy ? BoundedLoad::Flavor::kHaproxy : BoundedLoad::Flavor::kEnvoy);
+        }
         return std::make_unique<RingHashStrategy>(
             std::vector<std::string>(context.server_names.begin(), context.server_names.end()),
             static_cast<std::uint64_t>(option_number(context.options, "minimum_ring_size")),
-            static_cast<std::uint64_t>(option_number(context.options, "maximum_ring_size")));
+            static_cast<std::uint64_t>(option_number(context.options, "maximum_ring_size")),
+            std::move(bounded_load));
+      },
+      .load_aware_with = [](const StrategyOptions& options) {
+        return option_given(options, "hash_balance_factor");
       },
       .weighted = true,
-      .check_options = [](const StrategyOptions& options) {
-        return ring_size_error(
-            static_cast<std::uint64_t>(option_number(options, "minimum_ring_size")),
-            static_cast<std::uint64_t>(option_number(options, "maximum_ring_size")));
-      },
+      .check_options = ring_options_error,
   };
 }
 

@@ -20,13 +20,21 @@
 //
 // Point hashes are cached per server, so a rebuild after an availability change costs a sort of
 // the ring, not rehashing. Servers added beyond context.server_names are named "server-<i>".
+//
+// hash_balance_factor (optional, >= 100): bounded loads (bounded_load.hpp). bounded_load: envoy
+// (the default) checks the pick against Envoy's slots and walks Envoy's hash-seeded shuffle of the
+// hosts; haproxy checks HAProxy's slots (hash-balance-factor, > 100) and walks on clockwise along
+// the ring to the first eligible server, as chash_get_server_hash does (after one lap with none
+// eligible, the first pick).
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "sim/model/strategies/bounded_load.hpp"
 #include "sim/model/strategy.hpp"
 
 namespace lbsim {
@@ -46,9 +54,11 @@ class RingHashStrategy final : public Strategy {
   // 1 <= minimum_ring_size <= maximum_ring_size (the factory throws std::invalid_argument
   // otherwise, as Envoy rejects the config).
   RingHashStrategy(std::vector<std::string> server_names, std::uint64_t minimum_ring_size,
-                   std::uint64_t maximum_ring_size);
+                   std::uint64_t maximum_ring_size,
+                   std::optional<BoundedLoad> bounded = std::nullopt);
   std::uint32_t pick(const BackendView& view, const PickRequest& request, Rng& rng) override;
   void on_fleet_change(const BackendView& view) override;
+  void on_load_change(std::uint32_t server, std::uint32_t outstanding) override;
 
   // The ring's hashes (sorted) and their servers, for tests and diagnostics.
   [[nodiscard]] std::span<const std::uint64_t> ring_hashes() const { return ring_hashes_; }
@@ -75,6 +85,7 @@ class RingHashStrategy final : public Strategy {
   std::uint64_t weights_version_ = 0;  // view.weights_version at the last build
   std::uint64_t rebuild_count_ = 0;
   bool built_ = false;
+  std::optional<BoundedLoad> bounded_;
 };
 
 }  // namespace lbsim

@@ -60,8 +60,17 @@ std::vector<Variant> variants() {
         if (OptionValue(choice) == spec.default_value) continue;  // the default run has it
         StrategyOptions options = base;
         options[spec.name] = choice;
+        // The HAProxy bounded-load walk needs a bound to act on.
+        if (spec.name == "bounded_load") options["hash_balance_factor"] = 150.0;
         all.push_back({info.name + " " + spec.name + "=" + choice, &info, options});
       }
+    }
+    // Bounded-load hashing (a non-choice option that changes the mechanism).
+    for (const OptionSpec& spec : info.options) {
+      if (spec.name != "hash_balance_factor") continue;
+      StrategyOptions options = base;
+      options[spec.name] = 150.0;
+      all.push_back({info.name + " hash_balance_factor=150", &info, options});
     }
   }
   return all;
@@ -252,7 +261,9 @@ void check_weights(const Variant& v) {
     // 7,000). Deterministic schedules and least-loaded choices come within a request or so per
     // server; hashes spread fresh users' keys independently.
     for (std::size_t s = 0; s < 4; ++s) CHECK(std::abs(before[s] - 0.25) <= five_se(0.25, picks));
-    if (!v.info->load_aware) {
+    const bool reads_load =
+        v.info->load_aware || (v.info->load_aware_with != nullptr && v.info->load_aware_with(v.options));
+    if (!reads_load) {
       // Shares follow weight / total weight: 4/7 and 1/7 (tolerance 0.030 for 4/7, which the
       // unchanged share 1/4 misses by over 50 SE).
       for (std::size_t s = 0; s < 4; ++s) {
