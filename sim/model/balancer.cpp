@@ -358,6 +358,12 @@ void Balancer::start_slow_start(SimTime now, std::uint32_t server) {
   }
 }
 
+void Balancer::restart_slow_start(SimTime now, std::uint32_t server) {
+  if (config_.slow_start.mode == SlowStartMode::kOff || server >= joined_at_.size()) return;
+  joined_at_[server] = now;
+  start_slow_start(now, server);
+}
+
 double Balancer::slow_start_factor(SimTime since_join) const {
   const SlowStartConfig& slow_start = config_.slow_start;
   if (slow_start.mode == SlowStartMode::kOff || since_join >= slow_start.window_ns) return 1.0;
@@ -425,9 +431,12 @@ void Balancer::mark_all_changed() {
 // True when any changed.
 bool Balancer::recompute_availability() {
   const bool panic = m_.health.panic();
+  const StrategyInfo* strategy = m_.settings.strategy.info;
+  const bool route_nowhere = panic && config_.fail_traffic_on_panic &&
+                             (strategy == nullptr || !strategy->thread_aware);
   const auto update = [&](std::uint32_t s) {
     const std::uint8_t flags = m_.fleet.flags(s);
-    const bool routable = (flags & (kNotMember | kDrained)) == 0 &&
+    const bool routable = !route_nowhere && (flags & (kNotMember | kDrained)) == 0 &&
                           (panic || (flags & (kFailedCheck | kEjected)) == 0);
     const std::uint8_t value = routable ? 1 : 0;
     const bool changed = value != available_[s];

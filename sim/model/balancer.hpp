@@ -80,6 +80,11 @@ class Balancer {
   void joined(SimTime now, std::uint32_t server) { joined_at_[server] = now; }
   void left(std::uint32_t server) { joined_at_[server] = kTimeNever; }
   void start_slow_start(SimTime now, std::uint32_t server);
+  // A server that active health checks just brought back (unhealthy to healthy) ramps again from
+  // now: Envoy re-enters slow start then (slow_start.rst: "in case it has transitioned from
+  // unhealthy to healthy state via an active healthchecking"; an outlier un-ejection does not),
+  // and HAProxy's slowstart applies to a server that has just come back up.
+  void restart_slow_start(SimTime now, std::uint32_t server);
 
   // Fleet changes, settled after the event.
   void mark_changed(std::uint32_t server);

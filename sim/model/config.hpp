@@ -126,6 +126,10 @@ struct BalancerConfig {
   // Envoy healthy_panic_threshold: when the healthy share of the fleet's members falls below it,
   // the balancer routes to every member, healthy or not. 0 = never panic.
   double panic_threshold = 0.5;
+  // Envoy common_lb_config.zone_aware_lb_config.fail_traffic_on_panic: in panic, route nowhere
+  // (no_healthy_backend, Envoy's "no healthy upstream") instead of to every member. Not for the
+  // thread-aware balancers (ring hash, Maglev), which do not read it.
+  bool fail_traffic_on_panic = false;
   CircuitBreakerConfig circuit_breakers;
 };
 

@@ -94,6 +94,7 @@ void Health::probe_result(SimTime now, std::uint32_t server, bool success) {
     m_.observer->on_log(now, "health_up", m_.fleet.info()[server].name,
                         std::to_string(check.rise) + " passed checks");
     m_.fleet.set_flag(now, server, kFailedCheck, false);
+    m_.balancer.restart_slow_start(now, server);
     update_panic(now);
   }
   // Envoy (successful_active_health_check_uneject_host, default true): a check that finds the

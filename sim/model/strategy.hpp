@@ -125,6 +125,9 @@ struct StrategyInfo {
   // the reason the options are invalid, or empty. Checked by the loader without building a
   // strategy; make() throws std::invalid_argument with the same reason. May be null.
   std::string (*check_options)(const StrategyOptions& options) = nullptr;
+  // Envoy's thread-aware balancers (ring hash, Maglev): in panic they route to every host and
+  // ignore fail_traffic_on_panic.
+  bool thread_aware = false;
 };
 
 // Every registered strategy, in registry order.

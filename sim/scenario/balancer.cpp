@@ -289,6 +289,13 @@ void read_balancer_settings(const Node& node, const std::string& path, BalancerC
   if (const Node* panic = node.find("panic_threshold")) {
     config.panic_threshold = read_fraction(*panic, child(path, "panic_threshold"));
   }
+  if (const Node* fail = node.find("fail_traffic_on_panic")) {
+    config.fail_traffic_on_panic = read_bool(*fail, child(path, "fail_traffic_on_panic"));
+    if (config.fail_traffic_on_panic && config.panic_threshold == 0.0) {
+      reject_unless(node, path, "fail_traffic_on_panic", false,
+                    "panic_threshold > 0 (with 0 the balancer never panics)");
+    }
+  }
   if (const Node* breakers = node.find("circuit_breakers")) {
     config.circuit_breakers = read_circuit_breakers(*breakers, child(path, "circuit_breakers"));
   }
@@ -325,14 +332,22 @@ void check_balancer_against_fleet(const Node& balancer, const StrategyInfo& stra
       names.push_back(server_name(group.group, group.first_index + i));
     }
   }
+  if (config.balancer.fail_traffic_on_panic && strategy.thread_aware) {
+    fail(*balancer.find("fail_traffic_on_panic"), "balancer.fail_traffic_on_panic",
+         "has no effect with strategy " + strategy.name +
+             " (Envoy's ring hash and Maglev route to every host in panic and do not read it); "
+             "expected a strategy such as round_robin, least_request or random, or no "
+             "fail_traffic_on_panic");
+  }
   if (config.balancer.slow_start.mode != SlowStartMode::kOff) {
     bool any_late = false;
     for (const ServerGroupConfig& group : config.servers)
       any_late = any_late || group.join_at_ns > 0;
-    if (!any_late) {
+    if (!any_late && !config.balancer.health_check.enabled) {
       fail(*balancer.find("slow_start"), "balancer.slow_start",
-           "ramps servers that join during the run, and no server group sets join_at; expected "
-           "join_at on some group, or no slow_start");
+           "ramps servers that join during the run or come back from failed health checks, and "
+           "no server group sets join_at and there is no health_check; expected join_at on some "
+           "group, a health_check, or no slow_start");
     }
   }
   if (!any_max_connections) {
@@ -395,6 +410,7 @@ const std::vector<std::string>& balancer_generic_keys() {
                                                 "health_check",
                                                 "outlier_detection",
                                                 "panic_threshold",
+                                                "fail_traffic_on_panic",
                                                 "circuit_breakers"};
   return keys;
 }

@@ -245,6 +245,40 @@ TEST_CASE("slow start: effective weight follows Envoy's and HAProxy's ramps") {
   }
 }
 
+TEST_CASE("slow start again when health checks bring a server back (Envoy, HAProxy)") {
+  // Server 0 of 2 is killed at 5 s and restarted at 10 s; out-of-band checks every second, fall 1,
+  // rise 1 take it out at the first probe after 5 s and back at the first after 10 s, at t0 in
+  // (10 s, 11 s) (each probe chain has a random phase). Envoy re-enters slow start on that
+  // transition, its weight updated every second from t0: at 13 s the last update was at t0 + 2 s,
+  // weight x max(0.1, 2/10) = 0.2. Server 1 never ramps.
+  auto c = fleet_config(50.0, exponential_s(0.010), 2, 1, kUnlimitedQueue, 0.0, 30.0, "random");
+  c.balancer.health_check.enabled = true;
+  c.balancer.health_check.out_of_band = true;
+  c.balancer.health_check.interval_ns = kSecond;
+  c.balancer.health_check.rise = 1;
+  c.balancer.health_check.fall = 1;
+  c.balancer.slow_start.mode = SlowStartMode::kEnvoy;
+  c.balancer.slow_start.window_ns = 10 * kSecond;
+  c.balancer.slow_start.update_ns = kSecond;
+  Simulation simulation(c);
+  simulation.schedule_action(5 * kSecond, [](Simulation& s, SimTime) { s.kill_server(0); });
+  simulation.schedule_action(10 * kSecond, [](Simulation& s, SimTime) { s.restart_server(0); });
+  OutcomeLog log;
+  simulation.set_observer(&log);
+  std::vector<double> weight_at;  // server 0's effective weight at 9 s, 13 s, 25 s
+  for (const SimTime t : {9 * kSecond, 13 * kSecond, 25 * kSecond}) {
+    simulation.schedule_action(t, [&weight_at](Simulation& s, SimTime) {
+      weight_at.push_back(s.effective_weights()[0]);
+    });
+  }
+  (void)simulation.run();
+  REQUIRE(weight_at.size() == 3);
+  CHECK(weight_at[0] == 1.0);  // down and failing its checks: no ramp yet
+  CHECK(weight_at[1] == doctest::Approx(0.2));
+  CHECK(weight_at[2] == 1.0);  // the window is over
+  CHECK(simulation.effective_weights()[1] == 1.0);
+}
+
 }  // namespace lbsim::test
 
 namespace lbsim::test {

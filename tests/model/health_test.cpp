@@ -206,6 +206,30 @@ TEST_CASE("panic: below the threshold the balancer routes to every server again"
   CHECK(refused_late(0.0) == 0.0);
 }
 
+TEST_CASE("fail_traffic_on_panic: in panic nothing is routed (Envoy's no healthy upstream)") {
+  // As above, with Envoy's fail_traffic_on_panic under round robin: once the panic starts every
+  // request fails at once with no_healthy_backend (RandomLoadBalancerTest.FailClusterOnPanic),
+  // the healthy four included. Ring hash ignores the setting (its panic routes to every host):
+  // 60% refused, as without it.
+  auto c =
+      fleet_config(400.0, exponential_s(0.002), 10, 4, kUnlimitedQueue, 0.0, 40.0, "round_robin");
+  c.balancer.health_check.enabled = true;
+  c.balancer.health_check.out_of_band = true;
+  c.balancer.fail_traffic_on_panic = true;
+  const auto late_errors = [&](ErrorKind kind) {
+    const auto log = run_logged(c, kill_at(5 * kSecond, {0, 1, 2, 3, 4, 5}));
+    REQUIRE(log.of_kind("panic_start").size() == 1);
+    std::uint64_t late = 0, errors = 0;
+    for (const auto& o : log.outcomes) {
+      if (o.arrival >= 20 * kSecond) ++late, errors += o.error == kind ? 1 : 0;
+    }
+    return static_cast<double>(errors) / static_cast<double>(late);
+  };
+  CHECK(late_errors(ErrorKind::kNoHealthyBackend) == 1.0);
+  c.balancer.strategy = strategy_named("ring_hash");
+  CHECK(late_errors(ErrorKind::kRefused) == doctest::Approx(0.6).epsilon(0.05));
+}
+
 TEST_CASE(
     "circuit breakers: max_requests rejects at once with circuit_open; max_retries caps retries") {
   auto c = fleet_config(400.0, deterministic_s(0.050), 1, 100, kUnlimitedQueue, 0.0, 20.0);

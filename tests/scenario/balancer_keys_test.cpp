@@ -31,11 +31,15 @@ const std::string kValidCapped =
 // kValid plus a group that joins at 30 s (line 8), which slow start needs.
 const std::string kValidLate = kValid + "  - {group: late, join_at: 30s}\n";
 
-TEST_CASE("slow_start without any group joining later is an error: it would change nothing") {
+TEST_CASE("slow_start without a group joining later or health checks is an error") {
   CHECK_CONFIG_ERROR(load(kValid + "balancer:\n  slow_start: {mode: envoy, window: 1m}\n"),
                      "inline.yaml", 9, 15,
-                     "balancer.slow_start: ramps servers that join during the run, and no server "
-                     "group sets join_at");
+                     "balancer.slow_start: ramps servers that join during the run or come back "
+                     "from failed health checks, and no server group sets join_at and there is no "
+                     "health_check");
+  // With health checks a server that comes back from failed checks ramps: valid.
+  CHECK(load(kValid + "balancer:\n  slow_start: {mode: envoy, window: 1m}\n  health_check: {}\n")
+            .config.balancer.slow_start.mode == SlowStartMode::kEnvoy);
 }
 
 TEST_CASE("every generic balancer key and server key has its default") {
@@ -280,4 +284,32 @@ TEST_CASE("bad max_connections and join_at") {
 }
 
 }  // namespace
+}  // namespace lbsim
+
+namespace lbsim {
+namespace {
+
+Scenario load_panic(const std::string& balancer) {
+  return load_scenario(ScenarioText{
+      "name: t\nduration: 1m\nworkload:\n  rate: 100/s\n  service: {dist: exponential, mean: "
+      "10ms}\nservers:\n  - {group: web, count: 2}\nbalancer: " +
+          balancer + "\n",
+      "inline.yaml", test::kDataDir});
+}
+
+}  // namespace
+
+TEST_CASE("fail_traffic_on_panic: read, and an error where it would change nothing") {
+  CHECK_FALSE(load_panic("{}").config.balancer.fail_traffic_on_panic);
+  CHECK(load_panic("{fail_traffic_on_panic: true}").config.balancer.fail_traffic_on_panic);
+  CHECK_CONFIG_ERROR(load_panic("{strategy: maglev, fail_traffic_on_panic: true}"), "inline.yaml",
+                     8, 53,
+                     "balancer.fail_traffic_on_panic: has no effect with strategy maglev (Envoy's "
+                     "ring hash and Maglev route to every host in panic and do not read it)");
+  CHECK_CONFIG_ERROR(load_panic("{panic_threshold: 0, fail_traffic_on_panic: true}"),
+                     "inline.yaml", 8, 32,
+                     "balancer.fail_traffic_on_panic: expected no fail_traffic_on_panic unless "
+                     "panic_threshold > 0");
+}
+
 }  // namespace lbsim

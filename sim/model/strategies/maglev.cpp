@@ -164,6 +164,7 @@ StrategyInfo maglev_info() {
       .check_options = [](const StrategyOptions& options) {
         return table_size_error(static_cast<std::uint64_t>(option_number(options, "table_size")));
       },
+      .thread_aware = true,
   };
 }
 

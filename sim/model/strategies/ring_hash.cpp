@@ -311,6 +311,7 @@ StrategyInfo ring_hash_info() {
       },
       .weighted = true,
       .check_options = ring_options_error,
+      .thread_aware = true,
   };
 }
 
