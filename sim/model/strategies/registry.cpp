@@ -7,6 +7,7 @@
 #include "sim/model/strategies/maglev.hpp"
 #include "sim/model/strategies/peak_ewma.hpp"
 #include "sim/model/strategies/random.hpp"
+#include "sim/model/strategies/random_choice.hpp"
 #include "sim/model/strategies/ring_hash.hpp"
 #include "sim/model/strategies/round_robin.hpp"
 #include "sim/model/strategies/source_hash.hpp"
@@ -28,6 +29,8 @@ const std::vector<StrategyInfo>& strategy_catalog() {
       jsq_info(),
       join_idle_queue_info(),
       peak_ewma_info(),
+      random_two_info(),
+      random_draws_info(),
       ring_hash_info(),
       maglev_info(),
       source_hash_info(),
