@@ -62,7 +62,8 @@ CAPACITY_COLUMNS = ("load", "rate_per_s", "servers", "analytic_servers", "p99_s"
 ENGINE_EVENT_KINDS = frozenset({
     "run_start", "run_end", "warmup_end", "servers_join", "server_crash", "server_kill",
     "server_restart", "server_stop", "health_down", "health_up", "outlier_eject",
-    "outlier_return", "outlier_overflow", "panic_start", "panic_end",
+    "outlier_return", "outlier_overflow", "passive_down", "passive_probe", "passive_up",
+    "panic_start", "panic_end",
 })
 
 

@@ -436,7 +436,8 @@ bool Balancer::recompute_availability() {
                              (strategy == nullptr || !strategy->thread_aware);
   const auto update = [&](std::uint32_t s) {
     const std::uint8_t flags = m_.fleet.flags(s);
-    const bool routable = !route_nowhere && (flags & (kNotMember | kDrained)) == 0 &&
+    // nginx's max_fails ban holds in panic too (nginx has no panic mode).
+    const bool routable = !route_nowhere && (flags & (kNotMember | kDrained | kBanned)) == 0 &&
                           (panic || (flags & (kFailedCheck | kEjected)) == 0);
     const std::uint8_t value = routable ? 1 : 0;
     const bool changed = value != available_[s];

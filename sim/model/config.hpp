@@ -131,6 +131,17 @@ struct BalancerConfig {
   // thread-aware balancers (ring hash, Maglev), which do not read it.
   bool fail_traffic_on_panic = false;
   CircuitBreakerConfig circuit_breakers;
+  // nginx passive health (server max_fails / fail_timeout; sim/model/health_passive.cpp): after
+  // max_fails failed attempts the server is skipped for fail_timeout, then one request probes it.
+  struct PassiveHealth {
+    bool enabled = false;
+    int max_fails = 1;                    // nginx's default; 0 turns the accounting off
+    SimTime fail_timeout_ns = 10 * kSecond;
+    // The server's own 503s (queue_full, queue_timeout) count too, as with proxy_next_upstream
+    // http_503; error and timeout always count.
+    bool http_503 = false;
+    bool operator==(const PassiveHealth&) const = default;
+  } passive_health;
 };
 
 inline constexpr std::int64_t kUnlimitedQueue = -1;
@@ -168,6 +179,9 @@ struct ServerGroupConfig {
                            // kTimeNever = only when a timeline action adds it (add_servers)
   int first_index = 0;     // servers are named "<group>-<first_index + i>" (added servers
                            // continue their group's numbering)
+  // nginx `down` / HAProxy `disabled`: configured (it counts in the fleet and in hashing's
+  // static maps) but never routed to: drained from the start.
+  bool down = false;
   OverloadConfig overload;
 };
 

@@ -26,6 +26,7 @@ enum EventKind : std::uint8_t {
   kProbeSend,      // a = server, b = health-check epoch: an active health check is due
   kProbeTimeout,   // a = probe slot, b = generation
   kOutlierTick,    // b = outlier epoch: the outlier detector's interval
+  kPassiveRelease,  // a = server, b = ban serial: nginx's fail_timeout is over
   kWindowEnd,      // a window boundary: alerts are evaluated
 };
 

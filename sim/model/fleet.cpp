@@ -32,7 +32,8 @@ Fleet::Fleet(Model& model, const SimulationConfig& config) : m_(model) {
                        group.speed, group.join_at_ns, group.weight});
       names_.push_back(info_.back().name);
       group_.push_back(group_index);
-      flags_.push_back(present ? 0 : kNotMember);
+      const std::uint8_t drained = group.down ? kDrained : 0;
+      flags_.push_back(static_cast<std::uint8_t>((present ? 0 : kNotMember) | drained));
       reported_.emplace_back();
       count(static_cast<std::uint32_t>(flags_.size() - 1), +1);
     }
@@ -44,8 +45,8 @@ Fleet::Fleet(Model& model, const SimulationConfig& config) : m_(model) {
 
 ServerStatus Fleet::status(std::uint32_t server) const {
   const std::uint8_t f = flags_[server];
-  return {(f & kNotMember) == 0, (f & kDown) == 0, (f & kFailedCheck) == 0, (f & kEjected) != 0,
-          (f & kDrained) != 0};
+  return {(f & kNotMember) == 0, (f & kDown) == 0, (f & kFailedCheck) == 0,
+          (f & (kEjected | kBanned)) != 0, (f & kDrained) != 0};
 }
 
 // The balancer's host set is the members that are not drained; of them, the healthy ones pass
@@ -119,6 +120,7 @@ void Fleet::receive(SimTime now, std::uint32_t slot, std::uint32_t server_index)
   request.server = server_index;
   request.stage = Stage::kAtServer;
   m_.observer->on_dispatch(now, server_index);
+  m_.health.passive_dispatched(now, server_index);
   Server& server = servers_[server_index];
   if (has(server_index, kDown)) {
     reject(now, slot, server_index, ErrorKind::kRefused);

@@ -29,6 +29,7 @@ enum HealthFlag : std::uint8_t {
   kFailedCheck = 4,  // failing its active health checks
   kEjected = 8,      // ejected by outlier detection
   kDrained = 16,     // taken out of rotation for a restart
+  kBanned = 32,      // skipped after max_fails failures (nginx passive health), even in panic
 };
 
 class Fleet {

@@ -12,7 +12,8 @@ Health::Health(Model& model, const SimulationConfig& config, std::uint32_t serve
     : m_(model),
       rng_(config.seed, config.replication, StreamPurpose::kHealth, 0),
       streak_(servers, 0),
-      outlier_(servers) {}
+      outlier_(servers),
+      passive_(servers) {}
 
 void Health::schedule_start() {
   if (m_.settings.health_check.enabled) schedule_probes(0);

@@ -38,6 +38,11 @@ class Health {
   // for an interval.
   void handle_outlier_tick(SimTime now, std::uint32_t epoch);
 
+  // nginx passive health (health_passive.cpp): each attempt sent to a server, and the end of a
+  // ban.
+  void passive_dispatched(SimTime now, std::uint32_t server);
+  void handle_passive_release(SimTime now, std::uint32_t server, std::uint32_t serial);
+
   // Panic: below the threshold's healthy share of the host set, the balancer routes to every
   // member. Re-evaluated after a change of standing; a flip makes every server's availability
   // change.
@@ -87,6 +92,15 @@ class Health {
   bool panic_ = false;
   std::vector<std::int32_t> streak_;  // > 0: check successes in a row; < 0: failures
   std::vector<OutlierHost> outlier_;
+  // nginx's peer state: fails, and the whole seconds of the last check and failure.
+  struct PassivePeer {
+    std::int32_t fails = 0;
+    std::int64_t checked_s = 0, accessed_s = 0;
+    std::uint32_t serial = 0;  // identifies the pending release
+  };
+  std::vector<PassivePeer> passive_;
+  void passive_observe(SimTime now, std::uint32_t server, ErrorKind error);
+  void passive_ban(SimTime now, std::uint32_t server);
   std::uint32_t ejected_count_ = 0;
   std::uint32_t check_epoch_ = 0;    // probe chains of older settings are ignored
   std::uint32_t outlier_epoch_ = 0;  // so are outlier ticks

@@ -53,6 +53,7 @@ std::string percent_text(double fraction) {
 }  // namespace
 
 void Health::observe(SimTime now, std::uint32_t server, ErrorKind error) {
+  passive_observe(now, server, error);
   const OutlierConfig& outlier = m_.settings.outlier;
   if (!outlier.enabled) return;
   const bool local = is_local_origin(error);

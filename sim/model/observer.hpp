@@ -73,7 +73,7 @@ struct ServerStatus {
   bool member = false;   // joined and not removed
   bool up = true;        // not crashed or killed
   bool passing = true;   // not failing its active health checks
-  bool ejected = false;  // by outlier detection
+  bool ejected = false;  // by outlier detection, or banned by nginx's max_fails
   bool drained = false;  // taken out of rotation for a restart
   [[nodiscard]] bool in_rotation() const { return member && up && passing && !ejected && !drained; }
   bool operator==(const ServerStatus&) const = default;

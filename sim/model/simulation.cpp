@@ -155,6 +155,9 @@ void Simulation::dispatch(const Event& event) {
     case kOutlierTick:
       m.health.handle_outlier_tick(now, event.b);
       break;
+    case kPassiveRelease:
+      m.health.handle_passive_release(now, event.a, event.b);
+      break;
     case kWindowEnd:
       m.alerts.handle_window_end(now);
       break;

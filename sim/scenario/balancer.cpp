@@ -289,6 +289,29 @@ void read_balancer_settings(const Node& node, const std::string& path, BalancerC
   if (const Node* panic = node.find("panic_threshold")) {
     config.panic_threshold = read_fraction(*panic, child(path, "panic_threshold"));
   }
+  if (const Node* passive = node.find("passive_health")) {
+    const std::string passive_path = child(path, "passive_health");
+    expect_feature_map(*passive, passive_path,
+                       "a map of nginx passive-health keys like {max_fails: 1, fail_timeout: 10s}");
+    check_keys(*passive, passive_path, {"max_fails", "fail_timeout", "http_503"});
+    BalancerConfig::PassiveHealth& health = config.passive_health;
+    health.enabled = true;
+    if (const Node* fails = passive->find("max_fails")) {
+      health.max_fails = static_cast<int>(
+          read_integer(*fails, child(passive_path, "max_fails"), 0, kIntMax));
+    }
+    if (const Node* timeout = passive->find("fail_timeout")) {
+      health.fail_timeout_ns = read_duration(*timeout, child(passive_path, "fail_timeout"), false);
+      if (health.fail_timeout_ns % kSecond != 0) {
+        fail(*timeout, child(passive_path, "fail_timeout"),
+             "expected whole seconds (nginx keeps fail_timeout on its one-second clock); got " +
+                 timeout->describe());
+      }
+    }
+    if (const Node* http_503 = passive->find("http_503")) {
+      health.http_503 = read_bool(*http_503, child(passive_path, "http_503"));
+    }
+  }
   if (const Node* fail = node.find("fail_traffic_on_panic")) {
     config.fail_traffic_on_panic = read_bool(*fail, child(path, "fail_traffic_on_panic"));
     if (config.fail_traffic_on_panic && config.panic_threshold == 0.0) {
@@ -411,6 +434,7 @@ const std::vector<std::string>& balancer_generic_keys() {
                                                 "outlier_detection",
                                                 "panic_threshold",
                                                 "fail_traffic_on_panic",
+                                                "passive_health",
                                                 "circuit_breakers"};
   return keys;
 }

@@ -10,7 +10,8 @@ namespace lbsim {
 
 const std::vector<std::string>& server_field_names() {
   static const std::vector<std::string> names = {
-      "group", "count", "workers", "queue_limit", "weight", "speed", "max_connections", "join_at"};
+      "group", "count", "workers", "queue_limit", "weight", "speed", "max_connections", "join_at",
+      "down"};
   return names;
 }
 
@@ -26,6 +27,7 @@ std::string server_field_expectation(std::string_view field) {
   if (field == "queue_limit") return "an integer >= 0 or unlimited";
   if (field == "max_connections") return "an integer >= 0";
   if (field == "join_at") return "a duration with a unit, e.g. 5m";
+  if (field == "down") return "true or false";
   return "a finite number > 0";
 }
 
@@ -59,7 +61,13 @@ void set_server_field(ServerGroupConfig& group, std::string_view field, std::str
   } else if (field == "join_at") {
     group.join_at_ns = parse_duration(text);
   } else {
-    throw std::logic_error("set_server_field: unknown field " + std::string(field));
+    if (field != "down") {
+      throw std::logic_error("set_server_field: unknown field " + std::string(field));
+    }
+    if (text != "true" && text != "false") {
+      throw std::invalid_argument("expected true or false; got \"" + std::string(text) + "\"");
+    }
+    group.down = text == "true";
   }
 }
 

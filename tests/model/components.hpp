@@ -172,6 +172,8 @@ struct ModelRig {
         return m.health.handle_probe_timeout(now, e.a, e.b);
       case kOutlierTick:
         return m.health.handle_outlier_tick(now, e.b);
+      case kPassiveRelease:
+        return m.health.handle_passive_release(now, e.a, e.b);
       case kWindowEnd:
         return m.alerts.handle_window_end(now);
       default:

@@ -185,6 +185,28 @@ TEST_CASE("outlier detection: max_ejection_percent caps ejections; always_eject_
   CHECK(run_logged(c, kill_at(kSecond, {0, 1, 2})).of_kind("outlier_eject").size() == 2);
 }
 
+TEST_CASE("nginx passive health: a dead server gets one request per fail_timeout + 1 s") {
+  // Round robin over 3 servers at 300/s; server 0 killed at 1 s. Its first failure (second 1)
+  // bans it through second 11; at 12 s exactly it may take one request, which is refused and bans
+  // it again from second 12: probes at 12, 23, 34, 45 and 56 s, and nothing else reaches it.
+  auto c =
+      fleet_config(300.0, exponential_s(0.002), 3, 2, kUnlimitedQueue, 0.0, 60.0, "round_robin");
+  c.balancer.passive_health.enabled = true;
+  const auto log = run_logged(c, kill_at(kSecond, {0}));
+  const auto probes = log.of_kind("passive_probe");
+  REQUIRE(probes.size() == 5);
+  for (std::size_t i = 0; i < probes.size(); ++i) {
+    CHECK(probes[i].time == static_cast<SimTime>(12 + 11 * i) * kSecond);
+  }
+  // The refusals: the requests that reached it in its first failed second... exactly one per
+  // probe after that.
+  std::uint64_t late_refused = 0;
+  for (const auto& o : log.outcomes) {
+    if (o.arrival >= 2 * kSecond && o.error == ErrorKind::kRefused) ++late_refused;
+  }
+  CHECK(late_refused == 5);
+}
+
 TEST_CASE("panic: below the threshold the balancer routes to every server again") {
   // 6 of 10 servers die; checks mark them down. Healthy 4/10 < 50%: panic, traffic goes to all
   // 10 (60% refused). With panic_threshold 0 the 4 healthy servers take everything.

@@ -313,3 +313,41 @@ TEST_CASE("fail_traffic_on_panic: read, and an error where it would change nothi
 }
 
 }  // namespace lbsim
+
+namespace lbsim {
+
+TEST_CASE("passive_health (nginx max_fails / fail_timeout) and a down group") {
+  const auto& defaults = load_panic("{passive_health: {}}").config.balancer.passive_health;
+  CHECK(defaults.enabled);
+  CHECK(defaults.max_fails == 1);
+  CHECK(defaults.fail_timeout_ns == 10 * kSecond);
+  CHECK_FALSE(defaults.http_503);
+  const auto& set =
+      load_panic("{passive_health: {max_fails: 3, fail_timeout: 30s, http_503: true}}")
+          .config.balancer.passive_health;
+  CHECK(set.max_fails == 3);
+  CHECK(set.fail_timeout_ns == 30 * kSecond);
+  CHECK(set.http_503);
+  CHECK_FALSE(load_panic("{}").config.balancer.passive_health.enabled);
+  CHECK_CONFIG_ERROR(load_panic("{passive_health: {fail_timeout: 1500ms}}"), "inline.yaml", 8,
+                     43,
+                     "balancer.passive_health.fail_timeout: expected whole seconds (nginx keeps "
+                     "fail_timeout on its one-second clock)");
+  CHECK_CONFIG_ERROR(load_panic("{passive_health: {max_fail: 3}}"), "inline.yaml", 8, 29,
+                     "unknown key \"max_fail\" in balancer.passive_health; valid keys: max_fails, "
+                     "fail_timeout, http_503");
+  const Scenario down = load_scenario(ScenarioText{
+      "name: t\nduration: 1m\nworkload:\n  rate: 100/s\n  service: {dist: exponential, mean: "
+      "10ms}\nservers:\n  - {group: web, count: 2}\n  - {group: spare, count: 1, down: true}\n",
+      "inline.yaml", test::kDataDir});
+  CHECK_FALSE(down.config.servers[0].down);
+  CHECK(down.config.servers[1].down);
+  CHECK_CONFIG_ERROR(
+      load_scenario(ScenarioText{
+          "name: t\nduration: 1m\nworkload:\n  rate: 100/s\n  service: {dist: exponential, "
+          "mean: 10ms}\nservers:\n  - {group: web, count: 2, down: yes}\n",
+          "inline.yaml", test::kDataDir}),
+      "inline.yaml", 7, 34, "servers.0.down: expected true or false; got \"yes\"");
+}
+
+}  // namespace lbsim

@@ -266,7 +266,7 @@ TEST_CASE("overload errors: unknown key, types and ranges") {
   CHECK_CONFIG_ERROR(load(kHead + "servers:\n  - {group: web, overlaod: {}}\n"), "inline.yaml", 7,
                      18,
                      "unknown key \"overlaod\" in servers.0; valid keys: group, count, workers, "
-                     "queue_limit, weight, speed, max_connections, join_at, overload");
+                     "queue_limit, weight, speed, max_connections, join_at, down, overload");
   CHECK_CONFIG_ERROR(load(with_overload("    workers: 2\n", "      knee: 0\n      slowdown: 1\n")),
                      "inline.yaml", 10, 13,
                      "servers.0.overload.knee: expected an integer >= 1; got \"0\"");
@@ -323,7 +323,7 @@ TEST_CASE("overload is YAML only: not in a fleet CSV, nor beside file") {
   CHECK_CONFIG_ERROR(load(kHead + "servers:\n  - {file: fleet_overload_column.csv}\n"),
                      kDataDir + "/fleet_overload_column.csv", 1, 13,
                      "unknown column \"knee\", \"slowdown\"; valid columns: group, count, "
-                     "workers, queue_limit, weight, speed, max_connections, join_at; overload "
+                     "workers, queue_limit, weight, speed, max_connections, join_at, down; overload "
                      "settings (knee, slowdown, crash_queue, restart, cold_start, cold_factor, "
                      "queue_timeout) can be set only in the scenario YAML");
   // A misspelt ordinary column gets no such note.

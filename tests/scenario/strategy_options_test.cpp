@@ -92,7 +92,8 @@ TEST_CASE("an unknown option lists this strategy's keys") {
                      "strategy, instances, instance_selection, view, view_refresh, unit, "
                      "connection_lifetime, reconnect_backoff, queue_timeout, queue_limit, "
                      "slow_start, health_check, outlier_detection, panic_threshold, "
-                     "fail_traffic_on_panic, circuit_breakers, choices, bias, decay, mode");
+                     "fail_traffic_on_panic, passive_health, circuit_breakers, choices, bias, "
+                     "decay, mode");
 }
 
 }  // namespace
