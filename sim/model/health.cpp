@@ -42,7 +42,7 @@ void Health::handle_probe_send(SimTime now, std::uint32_t server, std::uint32_t 
     probe_result(now, server, false);  // connection refused
     return;
   }
-  if (check.out_of_band) {
+  if (check.out_of_band || check.tcp) {
     probe_result(now, server, true);
     return;
   }

@@ -56,6 +56,12 @@ void Health::observe(SimTime now, std::uint32_t server, ErrorKind error) {
   passive_observe(now, server, error);
   const OutlierConfig& outlier = m_.settings.outlier;
   if (!outlier.enabled) return;
+  // L4 (unit: connection): the balancer sees connections, not HTTP statuses; the server's 503s
+  // are a successful connection to it (Envoy's TCP proxy reports connect success / failure and
+  // timeouts only; HAProxy observe layer4).
+  if (m_.config.balancer.unit == BalancingUnit::kConnection && is_external_5xx(error)) {
+    error = ErrorKind::kNone;
+  }
   const bool local = is_local_origin(error);
   const bool external = is_external_5xx(error);
   if (error != ErrorKind::kNone && !local && !external) return;  // not the server's doing

@@ -46,6 +46,9 @@ struct HealthCheckConfig {
   int fall = 3;
   bool out_of_band = false;
   double probe_demand_s = 0.001;
+  // A TCP connect check (HAProxy `check` in mode tcp without option httpchk, Envoy
+  // tcp_health_check): it passes whenever the server is up, as the kernel accepts the connection.
+  bool tcp = false;
   bool operator==(const HealthCheckConfig&) const = default;
 };
 

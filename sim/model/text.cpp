@@ -41,7 +41,8 @@ std::string health_check_text(const HealthCheckConfig& check) {
   if (!check.enabled) return "off";
   return "interval " + seconds_text(check.interval_ns) + ", timeout " +
          seconds_text(check.timeout_ns) + ", rise " + std::to_string(check.rise) + ", fall " +
-         std::to_string(check.fall) + (check.out_of_band ? ", out of band" : "");
+         std::to_string(check.fall) + (check.tcp ? ", tcp connect" : "") +
+         (check.out_of_band ? ", out of band" : "");
 }
 
 std::string outlier_text(const OutlierConfig& outlier) {

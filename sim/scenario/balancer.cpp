@@ -92,11 +92,26 @@ namespace lbsim::loader {
 using yaml::MapEntry;
 using yaml::Node;
 
-HealthCheckConfig read_health_check(const Node& node, const std::string& path) {
+HealthCheckConfig read_health_check(const Node& node, const std::string& path, bool l4) {
   expect_feature_map(node, path, "a map of health-check keys like {interval: 2s, fall: 3}");
-  check_keys(node, path, {"interval", "timeout", "rise", "fall", "out_of_band", "probe_demand"});
+  check_keys(node, path,
+             {"type", "interval", "timeout", "rise", "fall", "out_of_band", "probe_demand"});
   HealthCheckConfig config;
   config.enabled = true;
+  // HAProxy's `check` in mode tcp is a connect, unless option httpchk; Envoy's tcp_health_check
+  // likewise. In L7 the default is an HTTP check served like a request.
+  config.tcp = l4;
+  if (const Node* type = node.find("type")) {
+    config.tcp = read_choice(*type, child(path, "type"), {"tcp", "http"}) == "tcp";
+  }
+  if (config.tcp) {
+    for (const char* key : {"out_of_band", "probe_demand"}) {
+      reject_unless(node, path, key, false,
+                    "type: http (a TCP check is a connect: the kernel answers it, it does no "
+                    "work on the server" +
+                        std::string(l4 ? ", and with unit: connection it is the default)" : ")"));
+    }
+  }
   const Node* interval = node.find("interval");
   if (interval != nullptr) {
     config.interval_ns = read_duration(*interval, child(path, "interval"), true);
@@ -281,10 +296,19 @@ void read_balancer_settings(const Node& node, const std::string& path, BalancerC
     config.slow_start = read_slow_start(*slow_start, child(path, "slow_start"));
   }
   if (const Node* health_check = node.find("health_check")) {
-    config.health_check = read_health_check(*health_check, child(path, "health_check"));
+    config.health_check = read_health_check(*health_check, child(path, "health_check"),
+                                            config.unit == BalancingUnit::kConnection);
   }
   if (const Node* outlier = node.find("outlier_detection")) {
     config.outlier = read_outlier_detection(*outlier, child(path, "outlier_detection"));
+    if (config.unit == BalancingUnit::kConnection &&
+        outlier->find("split_external_local_origin_errors") != nullptr) {
+      fail(*outlier->find("split_external_local_origin_errors"),
+           child(path, "outlier_detection.split_external_local_origin_errors"),
+           "has no meaning with unit: connection: an L4 balancer sees no HTTP status, so every "
+           "failure it sees (a refused or reset connection, a timeout) is local-origin and the "
+           "server's 503s are not failures to it");
+    }
   }
   if (const Node* panic = node.find("panic_threshold")) {
     config.panic_threshold = read_fraction(*panic, child(path, "panic_threshold"));
@@ -310,6 +334,11 @@ void read_balancer_settings(const Node& node, const std::string& path, BalancerC
     }
     if (const Node* http_503 = passive->find("http_503")) {
       health.http_503 = read_bool(*http_503, child(passive_path, "http_503"));
+      if (health.http_503 && config.unit == BalancingUnit::kConnection) {
+        fail(*http_503, child(passive_path, "http_503"),
+             "has no meaning with unit: connection: an L4 balancer (nginx stream) sees no HTTP "
+             "status; expected unit: request, or no http_503");
+      }
     }
   }
   if (const Node* fail = node.find("fail_traffic_on_panic")) {

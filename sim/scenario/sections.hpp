@@ -22,7 +22,9 @@ WorkloadConfig read_workload(const Node& node, const std::string& path,
 
 ClientConfig read_client(const Node& node, const std::string& path);
 
-HealthCheckConfig read_health_check(const Node& node, const std::string& path);
+// `l4`: the balancer balances connections (unit: connection), where a check is a TCP connect
+// unless `type: http` says otherwise.
+HealthCheckConfig read_health_check(const Node& node, const std::string& path, bool l4);
 
 OutlierConfig read_outlier_detection(const Node& node, const std::string& path);
 

@@ -242,7 +242,9 @@ struct ActionReader<SetHealthCheckAction> {
            "expected a map of health-check keys ({} for the defaults) or off; got " +
                check.describe());
     } else {
-      action.health_check = read_health_check(check, r.at("health_check"));
+      action.health_check =
+          read_health_check(check, r.at("health_check"),
+                            r.context.config->balancer.unit == BalancingUnit::kConnection);
     }
     return action;
   }

@@ -298,3 +298,22 @@ TEST_CASE("a passing active health check ends an ejection at once (Envoy's defau
 }
 
 }  // namespace lbsim::test
+
+namespace lbsim::test {
+
+TEST_CASE("L4 (unit: connection): the server's 503s are successful connections to outlier detection") {
+  SimulationConfig config = outlier_config(10);
+  config.balancer.unit = BalancingUnit::kConnection;
+  ModelRig rig(config);
+  observe_n(rig->health, 0, 0, ErrorKind::kQueueFull, 50);
+  CHECK_FALSE(ejected(rig, 0));
+  // Connect failures and timeouts still count (Envoy's TCP proxy reports them).
+  observe_n(rig->health, 0, 0, ErrorKind::kRefused, 4);
+  rig->health.observe(0, 0, ErrorKind::kQueueFull);  // a good connection: the run restarts
+  observe_n(rig->health, 0, 0, ErrorKind::kTimeout, 4);
+  CHECK_FALSE(ejected(rig, 0));
+  rig->health.observe(0, 0, ErrorKind::kCrashLost);
+  CHECK(ejected(rig, 0));
+}
+
+}  // namespace lbsim::test

@@ -351,3 +351,28 @@ TEST_CASE("passive_health (nginx max_fails / fail_timeout) and a down group") {
 }
 
 }  // namespace lbsim
+
+namespace lbsim {
+
+TEST_CASE("L4 honesty: a TCP check by default under unit: connection; HTTP-status keys are errors") {
+  CHECK_FALSE(load_panic("{health_check: {}}").config.balancer.health_check.tcp);
+  CHECK(load_panic("{unit: connection, health_check: {}}").config.balancer.health_check.tcp);
+  CHECK_FALSE(load_panic("{unit: connection, health_check: {type: http}}")
+                  .config.balancer.health_check.tcp);
+  CHECK(load_panic("{health_check: {type: tcp}}").config.balancer.health_check.tcp);
+  CHECK_CONFIG_ERROR(load_panic("{unit: connection, health_check: {probe_demand: 2ms}}"),
+                     "inline.yaml", 8, 45,
+                     "balancer.health_check.probe_demand: expected no probe_demand unless type: "
+                     "http (a TCP check is a connect");
+  CHECK_CONFIG_ERROR(
+      load_panic("{unit: connection, outlier_detection: {split_external_local_origin_errors: "
+                 "true}}"),
+      "inline.yaml", 8, 86,
+      "balancer.outlier_detection.split_external_local_origin_errors: has no meaning with unit: "
+      "connection");
+  CHECK_CONFIG_ERROR(
+      load_panic("{unit: connection, passive_health: {http_503: true}}"), "inline.yaml", 8, 57,
+      "balancer.passive_health.http_503: has no meaning with unit: connection");
+}
+
+}  // namespace lbsim

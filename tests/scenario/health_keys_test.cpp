@@ -244,7 +244,7 @@ TEST_CASE("health_check errors") {
   CHECK_CONFIG_ERROR(load(kValid + "balancer:\n  health_check:\n"), "inline.yaml", 9, 3,
                      "({} for the defaults); got nothing");
   CHECK_CONFIG_ERROR(load(head + "{intervall: 2s}\n"), "inline.yaml", 9, 18,
-                     "unknown key \"intervall\" in balancer.health_check; valid keys: interval, "
+                     "unknown key \"intervall\" in balancer.health_check; valid keys: type, interval, "
                      "timeout, rise, fall, out_of_band, probe_demand");
   CHECK_CONFIG_ERROR(load(head + "{interval: 0s}\n"), "inline.yaml", 9, 28,
                      "balancer.health_check.interval: expected a duration > 0; got \"0s\"");

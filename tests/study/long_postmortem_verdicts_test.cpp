@@ -50,5 +50,22 @@ TEST_CASE("2024-05-05 what-ifs: prevented, reduced, and outlier detection judged
   CHECK(result.verdicts[4].kind == WhatIfVerdict::Kind::kPrevents);
 }
 
+TEST_CASE("2024-04-08 (HAProxy mode tcp): HTTP-blind ejection and TCP checks change nothing") {
+  // L4 honesty: in TCP mode the balancer sees connections, not statuses. app-0's 503s are
+  // successful connections, so outlier detection never ejects it, and a TCP check is a connect,
+  // which app-0 (up, its queue full) passes. An HTTP check (option httpchk) queues behind the
+  // backlog and fails now and then: it reduces the failures.
+  const std::string path =
+      std::string(LBSIM_SOURCE_DIR) + "/scenarios/postmortems/2024-04-08_platform.yaml";
+  const Scenario scenario = load_scenario(ScenarioFile{path});
+  const std::vector<Alternative> alternatives = load_alternatives(
+      scenario, {}, {"outlier_detection", "health_check", "http_health_check"}, std::nullopt);
+  const WhatIfComparison result = compare_what_ifs(alternatives, 2, 2);
+  REQUIRE(result.verdicts.size() == 4);
+  CHECK(result.verdicts[1].kind == WhatIfVerdict::Kind::kNoMeasurableEffect);
+  CHECK(result.verdicts[2].kind == WhatIfVerdict::Kind::kNoMeasurableEffect);
+  CHECK(result.verdicts[3].kind == WhatIfVerdict::Kind::kReduces);
+}
+
 }  // namespace
 }  // namespace lbsim::study
