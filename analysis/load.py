@@ -63,6 +63,7 @@ ENGINE_EVENT_KINDS = frozenset({
     "run_start", "run_end", "warmup_end", "servers_join", "server_crash", "server_kill",
     "server_restart", "server_stop", "health_down", "health_up", "outlier_eject",
     "outlier_return", "outlier_overflow", "passive_down", "passive_probe", "passive_up",
+    "observe_error",
     "panic_start", "panic_end",
 })
 

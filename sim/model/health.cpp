@@ -13,7 +13,8 @@ Health::Health(Model& model, const SimulationConfig& config, std::uint32_t serve
       rng_(config.seed, config.replication, StreamPurpose::kHealth, 0),
       streak_(servers, 0),
       outlier_(servers),
-      passive_(servers) {}
+      passive_(servers),
+      observed_errors_(servers, 0) {}
 
 void Health::schedule_start() {
   if (m_.settings.health_check.enabled) schedule_probes(0);
@@ -85,6 +86,7 @@ void Health::probe_result(SimTime now, std::uint32_t server, bool success) {
   const HealthCheckConfig& check = m_.settings.health_check;
   std::int32_t& streak = streak_[server];
   streak = success ? std::max(streak, 0) + 1 : std::min(streak, 0) - 1;
+  if (success) observed_errors_[server] = 0;  // HAProxy: a passing check resets observe's count
   const bool failed = m_.fleet.has(server, kFailedCheck);
   if (!failed && streak <= -check.fall) {
     m_.observer->on_log(now, "health_down", m_.fleet.info()[server].name,

@@ -99,6 +99,8 @@ class Health {
     std::uint32_t serial = 0;  // identifies the pending release
   };
   std::vector<PassivePeer> passive_;
+  std::vector<std::int32_t> observed_errors_;  // HAProxy observe: consecutive errors per server
+  void observe_traffic(SimTime now, std::uint32_t server, ErrorKind error);
   void passive_observe(SimTime now, std::uint32_t server, ErrorKind error);
   void passive_ban(SimTime now, std::uint32_t server);
   std::uint32_t ejected_count_ = 0;

@@ -54,6 +54,7 @@ std::string percent_text(double fraction) {
 
 void Health::observe(SimTime now, std::uint32_t server, ErrorKind error) {
   passive_observe(now, server, error);
+  observe_traffic(now, server, error);
   const OutlierConfig& outlier = m_.settings.outlier;
   if (!outlier.enabled) return;
   // L4 (unit: connection): the balancer sees connections, not HTTP statuses; the server's 503s

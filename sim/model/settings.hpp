@@ -49,6 +49,13 @@ struct HealthCheckConfig {
   // A TCP connect check (HAProxy `check` in mode tcp without option httpchk, Envoy
   // tcp_health_check): it passes whenever the server is up, as the kernel accepts the connection.
   bool tcp = false;
+  // HAProxy `observe layer4|layer7` with `error-limit` and `on-error` (health_observe.cpp):
+  // consecutive errors seen in live traffic act on the check state.
+  enum class Observe : std::uint8_t { kOff, kLayer4, kLayer7 };
+  enum class OnError : std::uint8_t { kFailCheck, kSuddenDeath, kMarkDown };
+  Observe observe = Observe::kOff;
+  int error_limit = 10;
+  OnError on_error = OnError::kFailCheck;
   bool operator==(const HealthCheckConfig&) const = default;
 };
 

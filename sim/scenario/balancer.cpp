@@ -95,7 +95,8 @@ using yaml::Node;
 HealthCheckConfig read_health_check(const Node& node, const std::string& path, bool l4) {
   expect_feature_map(node, path, "a map of health-check keys like {interval: 2s, fall: 3}");
   check_keys(node, path,
-             {"type", "interval", "timeout", "rise", "fall", "out_of_band", "probe_demand"});
+             {"type", "interval", "timeout", "rise", "fall", "out_of_band", "probe_demand",
+              "observe", "error_limit", "on_error"});
   HealthCheckConfig config;
   config.enabled = true;
   // HAProxy's `check` in mode tcp is a connect, unless option httpchk; Envoy's tcp_health_check
@@ -103,6 +104,37 @@ HealthCheckConfig read_health_check(const Node& node, const std::string& path, b
   config.tcp = l4;
   if (const Node* type = node.find("type")) {
     config.tcp = read_choice(*type, child(path, "type"), {"tcp", "http"}) == "tcp";
+  }
+  if (const Node* observe = node.find("observe")) {
+    const std::string mode = read_choice(*observe, child(path, "observe"), {"layer4", "layer7"});
+    if (mode == "layer7" && l4) {
+      fail(*observe, child(path, "observe"),
+           "layer7 needs HTTP (HAProxy: observe layer7 requires mode http); with unit: "
+           "connection expected observe: layer4");
+    }
+    config.observe = mode == "layer4" ? HealthCheckConfig::Observe::kLayer4
+                                      : HealthCheckConfig::Observe::kLayer7;
+  }
+  for (const char* key : {"error_limit", "on_error"}) {
+    reject_unless(node, path, key, config.observe != HealthCheckConfig::Observe::kOff,
+                  "observe: layer4 or layer7 (HAProxy error-limit and on-error act on what "
+                  "observe sees)");
+  }
+  if (const Node* limit = node.find("error_limit")) {
+    config.error_limit =
+        static_cast<int>(read_integer(*limit, child(path, "error_limit"), 1, kIntMax));
+  }
+  if (const Node* on_error = node.find("on_error")) {
+    if (on_error->kind == yaml::NodeKind::kScalar && on_error->scalar == "fastinter") {
+      fail(*on_error, child(path, "on_error"),
+           "fastinter is not modelled (it only shortens the next check's interval, and lbsim has "
+           "no fastinter interval); expected fail-check, sudden-death or mark-down");
+    }
+    const std::string action = read_choice(*on_error, child(path, "on_error"),
+                                           {"fail-check", "sudden-death", "mark-down"});
+    config.on_error = action == "fail-check"     ? HealthCheckConfig::OnError::kFailCheck
+                      : action == "sudden-death" ? HealthCheckConfig::OnError::kSuddenDeath
+                                                 : HealthCheckConfig::OnError::kMarkDown;
   }
   if (config.tcp) {
     for (const char* key : {"out_of_band", "probe_demand"}) {

@@ -376,3 +376,29 @@ TEST_CASE("L4 honesty: a TCP check by default under unit: connection; HTTP-statu
 }
 
 }  // namespace lbsim
+
+namespace lbsim {
+
+TEST_CASE("health_check.observe / error_limit / on_error (HAProxy)") {
+  const HealthCheckConfig& check =
+      load_panic("{health_check: {observe: layer7, error_limit: 5, on_error: sudden-death}}")
+          .config.balancer.health_check;
+  CHECK(check.observe == HealthCheckConfig::Observe::kLayer7);
+  CHECK(check.error_limit == 5);
+  CHECK(check.on_error == HealthCheckConfig::OnError::kSuddenDeath);
+  const HealthCheckConfig& defaults =
+      load_panic("{health_check: {observe: layer4}}").config.balancer.health_check;
+  CHECK(defaults.error_limit == 10);
+  CHECK(defaults.on_error == HealthCheckConfig::OnError::kFailCheck);
+  CHECK_CONFIG_ERROR(load_panic("{health_check: {on_error: mark-down}}"), "inline.yaml", 8, 27,
+                     "balancer.health_check.on_error: expected no on_error unless observe: "
+                     "layer4 or layer7");
+  CHECK_CONFIG_ERROR(load_panic("{health_check: {observe: layer4, on_error: fastinter}}"),
+                     "inline.yaml", 8, 54,
+                     "balancer.health_check.on_error: fastinter is not modelled");
+  CHECK_CONFIG_ERROR(load_panic("{unit: connection, health_check: {observe: layer7}}"),
+                     "inline.yaml", 8, 54,
+                     "balancer.health_check.observe: layer7 needs HTTP");
+}
+
+}  // namespace lbsim
