@@ -92,19 +92,8 @@ namespace lbsim::loader {
 using yaml::MapEntry;
 using yaml::Node;
 
-HealthCheckConfig read_health_check(const Node& node, const std::string& path, bool l4) {
-  expect_feature_map(node, path, "a map of health-check keys like {interval: 2s, fall: 3}");
-  check_keys(node, path,
-             {"type", "interval", "timeout", "rise", "fall", "out_of_band", "probe_demand",
-              "observe", "error_limit", "on_error"});
-  HealthCheckConfig config;
-  config.enabled = true;
-  // HAProxy's `check` in mode tcp is a connect, unless option httpchk; Envoy's tcp_health_check
-  // likewise. In L7 the default is an HTTP check served like a request.
-  config.tcp = l4;
-  if (const Node* type = node.find("type")) {
-    config.tcp = read_choice(*type, child(path, "type"), {"tcp", "http"}) == "tcp";
-  }
+// HAProxy observe / error-limit / on-error inside a health_check map.
+void read_observe(const Node& node, const std::string& path, bool l4, HealthCheckConfig& config) {
   if (const Node* observe = node.find("observe")) {
     const std::string mode = read_choice(*observe, child(path, "observe"), {"layer4", "layer7"});
     if (mode == "layer7" && l4) {
@@ -136,6 +125,22 @@ HealthCheckConfig read_health_check(const Node& node, const std::string& path, b
                       : action == "sudden-death" ? HealthCheckConfig::OnError::kSuddenDeath
                                                  : HealthCheckConfig::OnError::kMarkDown;
   }
+}
+
+HealthCheckConfig read_health_check(const Node& node, const std::string& path, bool l4) {
+  expect_feature_map(node, path, "a map of health-check keys like {interval: 2s, fall: 3}");
+  check_keys(node, path,
+             {"type", "interval", "timeout", "rise", "fall", "out_of_band", "probe_demand",
+              "observe", "error_limit", "on_error"});
+  HealthCheckConfig config;
+  config.enabled = true;
+  // HAProxy's `check` in mode tcp is a connect, unless option httpchk; Envoy's tcp_health_check
+  // likewise. In L7 the default is an HTTP check served like a request.
+  config.tcp = l4;
+  if (const Node* type = node.find("type")) {
+    config.tcp = read_choice(*type, child(path, "type"), {"tcp", "http"}) == "tcp";
+  }
+  read_observe(node, path, l4, config);
   if (config.tcp) {
     for (const char* key : {"out_of_band", "probe_demand"}) {
       reject_unless(node, path, key, false,
@@ -182,7 +187,43 @@ HealthCheckConfig read_health_check(const Node& node, const std::string& path, b
   return config;
 }
 
-OutlierConfig read_outlier_detection(const Node& node, const std::string& path) {
+// The outlier detector's interval and ejection times, and who may be ejected.
+void read_ejection_times(const Node& node, const std::string& path, OutlierConfig& config) {
+  const auto fraction = [&](const char* key, double& field) {
+    if (const Node* value = node.find(key)) field = read_fraction(*value, child(path, key));
+  };
+  const auto flag = [&](const char* key, bool& field) {
+    if (const Node* value = node.find(key)) field = read_bool(*value, child(path, key));
+  };
+  if (const Node* interval = node.find("interval")) {
+    config.interval_ns = read_duration(*interval, child(path, "interval"), true);
+  }
+  const Node* base = node.find("base_ejection");
+  if (base != nullptr) {
+    config.base_ejection_ns = read_duration(*base, child(path, "base_ejection"), true);
+  }
+  // Envoy: max_ejection_time defaults to 300s, or to base_ejection_time when that is longer.
+  config.max_ejection_ns = std::max(config.max_ejection_ns, config.base_ejection_ns);
+  if (const Node* max = node.find("max_ejection")) {
+    config.max_ejection_ns = read_duration(*max, child(path, "max_ejection"), true);
+    if (config.max_ejection_ns < config.base_ejection_ns) {
+      fail(*max, child(path, "max_ejection"),
+           "expected max_ejection >= base_ejection (" +
+               (base != nullptr ? base->scalar
+                                : seconds_text(config.base_ejection_ns) + ", the default") +
+               "); got " + max->describe());
+    }
+  }
+  if (const Node* jitter = node.find("max_ejection_jitter")) {
+    config.max_ejection_jitter_ns = read_duration(*jitter, child(path, "max_ejection_jitter"), false);
+  }
+  fraction("max_ejection_percent", config.max_ejection_fraction);
+  flag("always_eject_one_host", config.always_eject_one_host);
+  flag("successful_active_health_check_uneject_host",
+       config.successful_active_health_check_uneject_host);
+}
+
+OutlierConfig read_outlier_detection(const Node& node, const std::string& path, bool l4) {
   expect_feature_map(node, path,
                      "a map of outlier-detection keys like {consecutive_errors: 5, "
                      "base_ejection: 30s}");
@@ -215,6 +256,13 @@ OutlierConfig read_outlier_detection(const Node& node, const std::string& path) 
   integer("consecutive_gateway_failure", config.consecutive_gateway_failure, 1);
   fraction("enforcing_consecutive_gateway_failure", config.enforcing_consecutive_gateway_failure);
   flag("split_external_local_origin_errors", config.split_external_local_origin_errors);
+  if (l4 && node.find("split_external_local_origin_errors") != nullptr) {
+    fail(*node.find("split_external_local_origin_errors"),
+         child(path, "split_external_local_origin_errors"),
+         "has no meaning with unit: connection: an L4 balancer sees no HTTP status, so every "
+         "failure it sees (a refused or reset connection, a timeout) is local-origin and the "
+         "server's 503s are not failures to it");
+  }
   integer("consecutive_local_origin_failure", config.consecutive_local_origin_failure, 1);
   fraction("enforcing_consecutive_local_origin_failure",
            config.enforcing_consecutive_local_origin_failure);
@@ -238,32 +286,7 @@ OutlierConfig read_outlier_detection(const Node& node, const std::string& path) 
   integer("failure_percentage_minimum_hosts", config.failure_percentage_minimum_hosts, 1);
   integer("failure_percentage_request_volume", config.failure_percentage_request_volume, 1);
   fraction("enforcing_failure_percentage", config.enforcing_failure_percentage);
-  if (const Node* interval = node.find("interval")) {
-    config.interval_ns = read_duration(*interval, child(path, "interval"), true);
-  }
-  const Node* base = node.find("base_ejection");
-  if (base != nullptr) {
-    config.base_ejection_ns = read_duration(*base, child(path, "base_ejection"), true);
-  }
-  // Envoy: max_ejection_time defaults to 300s, or to base_ejection_time when that is longer.
-  config.max_ejection_ns = std::max(config.max_ejection_ns, config.base_ejection_ns);
-  if (const Node* max = node.find("max_ejection")) {
-    config.max_ejection_ns = read_duration(*max, child(path, "max_ejection"), true);
-    if (config.max_ejection_ns < config.base_ejection_ns) {
-      fail(*max, child(path, "max_ejection"),
-           "expected max_ejection >= base_ejection (" +
-               (base != nullptr ? base->scalar
-                                : seconds_text(config.base_ejection_ns) + ", the default") +
-               "); got " + max->describe());
-    }
-  }
-  if (const Node* jitter = node.find("max_ejection_jitter")) {
-    config.max_ejection_jitter_ns = read_duration(*jitter, child(path, "max_ejection_jitter"), false);
-  }
-  fraction("max_ejection_percent", config.max_ejection_fraction);
-  flag("always_eject_one_host", config.always_eject_one_host);
-  flag("successful_active_health_check_uneject_host",
-       config.successful_active_health_check_uneject_host);
+  read_ejection_times(node, path, config);
   return config;
 }
 
@@ -281,6 +304,38 @@ CircuitBreakerConfig read_circuit_breakers(const Node& node, const std::string& 
     config.max_retries = read_limit(*retries, child(path, "max_retries"));
   }
   return config;
+}
+
+// nginx's max_fails / fail_timeout (balancer.passive_health).
+BalancerConfig::PassiveHealth read_passive_health(const Node& node_in, const std::string& passive_path,
+                                                  bool l4) {
+  const Node* passive = &node_in;
+  expect_feature_map(*passive, passive_path,
+                     "a map of nginx passive-health keys like {max_fails: 1, fail_timeout: 10s}");
+  check_keys(*passive, passive_path, {"max_fails", "fail_timeout", "http_503"});
+  BalancerConfig::PassiveHealth health;
+  health.enabled = true;
+  if (const Node* fails = passive->find("max_fails")) {
+    health.max_fails = static_cast<int>(
+        read_integer(*fails, child(passive_path, "max_fails"), 0, kIntMax));
+  }
+  if (const Node* timeout = passive->find("fail_timeout")) {
+    health.fail_timeout_ns = read_duration(*timeout, child(passive_path, "fail_timeout"), false);
+    if (health.fail_timeout_ns % kSecond != 0) {
+      fail(*timeout, child(passive_path, "fail_timeout"),
+           "expected whole seconds (nginx keeps fail_timeout on its one-second clock); got " +
+               timeout->describe());
+    }
+  }
+  if (const Node* http_503 = passive->find("http_503")) {
+    health.http_503 = read_bool(*http_503, child(passive_path, "http_503"));
+    if (health.http_503 && l4) {
+      fail(*http_503, child(passive_path, "http_503"),
+           "has no meaning with unit: connection: an L4 balancer (nginx stream) sees no HTTP "
+           "status; expected unit: request, or no http_503");
+    }
+  }
+  return health;
 }
 
 void read_balancer_settings(const Node& node, const std::string& path, BalancerConfig& config) {
@@ -332,46 +387,15 @@ void read_balancer_settings(const Node& node, const std::string& path, BalancerC
                                             config.unit == BalancingUnit::kConnection);
   }
   if (const Node* outlier = node.find("outlier_detection")) {
-    config.outlier = read_outlier_detection(*outlier, child(path, "outlier_detection"));
-    if (config.unit == BalancingUnit::kConnection &&
-        outlier->find("split_external_local_origin_errors") != nullptr) {
-      fail(*outlier->find("split_external_local_origin_errors"),
-           child(path, "outlier_detection.split_external_local_origin_errors"),
-           "has no meaning with unit: connection: an L4 balancer sees no HTTP status, so every "
-           "failure it sees (a refused or reset connection, a timeout) is local-origin and the "
-           "server's 503s are not failures to it");
-    }
+    config.outlier = read_outlier_detection(*outlier, child(path, "outlier_detection"),
+                                            config.unit == BalancingUnit::kConnection);
   }
   if (const Node* panic = node.find("panic_threshold")) {
     config.panic_threshold = read_fraction(*panic, child(path, "panic_threshold"));
   }
   if (const Node* passive = node.find("passive_health")) {
-    const std::string passive_path = child(path, "passive_health");
-    expect_feature_map(*passive, passive_path,
-                       "a map of nginx passive-health keys like {max_fails: 1, fail_timeout: 10s}");
-    check_keys(*passive, passive_path, {"max_fails", "fail_timeout", "http_503"});
-    BalancerConfig::PassiveHealth& health = config.passive_health;
-    health.enabled = true;
-    if (const Node* fails = passive->find("max_fails")) {
-      health.max_fails = static_cast<int>(
-          read_integer(*fails, child(passive_path, "max_fails"), 0, kIntMax));
-    }
-    if (const Node* timeout = passive->find("fail_timeout")) {
-      health.fail_timeout_ns = read_duration(*timeout, child(passive_path, "fail_timeout"), false);
-      if (health.fail_timeout_ns % kSecond != 0) {
-        fail(*timeout, child(passive_path, "fail_timeout"),
-             "expected whole seconds (nginx keeps fail_timeout on its one-second clock); got " +
-                 timeout->describe());
-      }
-    }
-    if (const Node* http_503 = passive->find("http_503")) {
-      health.http_503 = read_bool(*http_503, child(passive_path, "http_503"));
-      if (health.http_503 && config.unit == BalancingUnit::kConnection) {
-        fail(*http_503, child(passive_path, "http_503"),
-             "has no meaning with unit: connection: an L4 balancer (nginx stream) sees no HTTP "
-             "status; expected unit: request, or no http_503");
-      }
-    }
+    config.passive_health = read_passive_health(*passive, child(path, "passive_health"),
+                                                config.unit == BalancingUnit::kConnection);
   }
   if (const Node* fail = node.find("fail_traffic_on_panic")) {
     config.fail_traffic_on_panic = read_bool(*fail, child(path, "fail_traffic_on_panic"));

@@ -26,7 +26,8 @@ ClientConfig read_client(const Node& node, const std::string& path);
 // unless `type: http` says otherwise.
 HealthCheckConfig read_health_check(const Node& node, const std::string& path, bool l4);
 
-OutlierConfig read_outlier_detection(const Node& node, const std::string& path);
+// `l4`: unit: connection, where the HTTP-status keys have no meaning.
+OutlierConfig read_outlier_detection(const Node& node, const std::string& path, bool l4);
 
 CircuitBreakerConfig read_circuit_breakers(const Node& node, const std::string& path);
 

@@ -263,7 +263,9 @@ struct ActionReader<SetOutlierDetectionAction> {
            "expected a map of outlier-detection keys ({} for the defaults) or off; got " +
                outlier.describe());
     } else {
-      action.outlier = read_outlier_detection(outlier, r.at("outlier_detection"));
+      action.outlier =
+          read_outlier_detection(outlier, r.at("outlier_detection"),
+                                 r.context.config->balancer.unit == BalancingUnit::kConnection);
     }
     return action;
   }
