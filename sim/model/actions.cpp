@@ -214,7 +214,8 @@ void restart_sequence(Model& model, SimTime now, std::uint32_t server, SimTime d
     model.fleet.crash(at, server, "server_stop");
     model.timeline.schedule(at + down, [&model, server](SimTime t) {
       model.fleet.restart(t, server);
-      model.set_drained(t, server, false);
+      // A group configured `down` stays out of rotation after a restart.
+      if (!model.fleet.configured_down(server)) model.set_drained(t, server, false);
     });
   };
   if (drain_ns > 0) {

@@ -193,7 +193,12 @@ void Client::handle_deadline(SimTime now, std::uint32_t c, std::uint32_t generat
                                    ? m_.requests[slot].server
                                    : kNoServer;
   if (slot != kNoServer) abandon_attempt(now, slot);
-  if (server != kNoServer) m_.observer->on_attempt_failed(now, server, ErrorKind::kTimeout);
+  if (server != kNoServer) {
+    // Envoy reports its global timeout to the outlier detector (LocalOriginTimeout); nginx and
+    // HAProxy count a timeout against the server too.
+    m_.health.observe(now, server, ErrorKind::kTimeout);
+    m_.observer->on_attempt_failed(now, server, ErrorKind::kTimeout);
+  }
   finish_call(now, c, ErrorKind::kTimeout, -1, server);
 }
 

@@ -33,6 +33,7 @@ Fleet::Fleet(Model& model, const SimulationConfig& config) : m_(model) {
       names_.push_back(info_.back().name);
       group_.push_back(group_index);
       const std::uint8_t drained = group.down ? kDrained : 0;
+      config_down_.push_back(group.down ? 1 : 0);
       flags_.push_back(static_cast<std::uint8_t>((present ? 0 : kNotMember) | drained));
       reported_.emplace_back();
       count(static_cast<std::uint32_t>(flags_.size() - 1), +1);

@@ -37,6 +37,10 @@ class Fleet {
   Fleet(Model& model, const SimulationConfig& config);
 
   [[nodiscard]] std::uint32_t size() const { return static_cast<std::uint32_t>(servers_.size()); }
+  // The server's group is configured `down` (nginx down, HAProxy disabled).
+  [[nodiscard]] bool configured_down(std::uint32_t server) const {
+    return config_down_[server] != 0;
+  }
   [[nodiscard]] const std::vector<ServerInfo>& info() const { return info_; }
   [[nodiscard]] const std::vector<std::string>& names() const { return names_; }
   [[nodiscard]] std::uint32_t group_of(std::uint32_t server) const { return group_[server]; }
@@ -119,6 +123,7 @@ class Fleet {
   std::vector<std::string> names_;
   std::vector<std::uint32_t> group_;
   std::vector<std::uint8_t> flags_;
+  std::vector<std::uint8_t> config_down_;  // per server: its group is configured down
   std::vector<ServerStatus> reported_;
   std::uint32_t members_ = 0;
   std::uint32_t hosts_ = 0;

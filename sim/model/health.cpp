@@ -144,6 +144,7 @@ void Health::set_health_check(SimTime now, const HealthCheckConfig& check) {
   }
   m_.settings.health_check = check;
   ++check_epoch_;  // the old probe chains stop
+  std::fill(observed_errors_.begin(), observed_errors_.end(), 0);
   if (!check.enabled) {
     for (std::uint32_t s = 0; s < m_.fleet.size(); ++s) {
       m_.fleet.set_flag(now, s, kFailedCheck, false);

@@ -41,6 +41,9 @@ class Health {
   // nginx passive health (health_passive.cpp): each attempt sent to a server, and the end of a
   // ban.
   void passive_dispatched(SimTime now, std::uint32_t server);
+  // A server left the fleet: its ejection, ban and counts end (a host added again starts fresh,
+  // as Envoy gives a new host a new monitor).
+  void server_removed(SimTime now, std::uint32_t server);
   void handle_passive_release(SimTime now, std::uint32_t server, std::uint32_t serial);
 
   // Panic: below the threshold's healthy share of the host set, the balancer routes to every

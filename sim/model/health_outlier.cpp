@@ -149,9 +149,11 @@ bool Health::enforced(Ejection type) {
 void Health::eject(SimTime now, std::uint32_t server, Ejection type, const std::string& why) {
   if (m_.fleet.has(server, kEjected)) return;
   const OutlierConfig& outlier = m_.settings.outlier;
-  const double hosts = static_cast<double>(m_.fleet.members());
-  bool allowed =
-      hosts > 0 && 100.0 * (ejected_count_ + 1) / hosts <= outlier.max_ejection_fraction * 100.0;
+  // In whole percent, as Envoy's max_ejection_percent is an integer: 100 (ejected + 1) / hosts
+  // <= percent, compared without rounding error.
+  const std::uint64_t hosts = m_.fleet.members();
+  const auto percent = static_cast<std::uint64_t>(std::llround(outlier.max_ejection_fraction * 100.0));
+  bool allowed = hosts > 0 && 100 * (static_cast<std::uint64_t>(ejected_count_) + 1) <= percent * hosts;
   if (outlier.always_eject_one_host) allowed = allowed || ejected_count_ == 0;
   if (!allowed) {
     // A detection that is never enforced (enforcing 0%, the gateway-failure default) is not

@@ -83,6 +83,18 @@ void Health::passive_ban(SimTime now, std::uint32_t server) {
   }
 }
 
+void Health::server_removed(SimTime now, std::uint32_t server) {
+  if (m_.fleet.has(server, kEjected)) {
+    --ejected_count_;
+    m_.fleet.set_flag(now, server, kEjected, false);
+  }
+  outlier_[server] = OutlierHost{};
+  if (m_.fleet.has(server, kBanned)) m_.fleet.set_flag(now, server, kBanned, false);
+  passive_[server].fails = 0;
+  ++passive_[server].serial;
+  observed_errors_[server] = 0;
+}
+
 void Health::handle_passive_release(SimTime now, std::uint32_t server, std::uint32_t serial) {
   if (passive_[server].serial != serial || !m_.fleet.has(server, kBanned)) return;
   m_.observer->on_log(now, "passive_probe", m_.fleet.info()[server].name,

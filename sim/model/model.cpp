@@ -57,6 +57,8 @@ Model::Model(const SimulationConfig& loaded)
 void Model::set_strategy(const StrategyChoice& strategy) {
   balancer.set_strategy(strategy);
   settings.strategy = strategy;
+  // fail_traffic_on_panic applies to some strategies only: availability may change with it.
+  if (config.balancer.fail_traffic_on_panic) balancer.mark_all_changed();
 }
 
 void Model::set_drained(SimTime now, std::uint32_t server, bool drained) {
@@ -73,6 +75,7 @@ void Model::add_server(SimTime now, std::uint32_t server) {
 void Model::remove_server(SimTime now, std::uint32_t server) {
   if (!fleet.member(server)) return;
   fleet.leave(now, server);
+  health.server_removed(now, server);
   health.update_panic(now);
 }
 

@@ -216,8 +216,20 @@ void read_ejection_times(const Node& node, const std::string& path, OutlierConfi
   }
   if (const Node* jitter = node.find("max_ejection_jitter")) {
     config.max_ejection_jitter_ns = read_duration(*jitter, child(path, "max_ejection_jitter"), false);
+    if (config.max_ejection_jitter_ns % kMillisecond != 0) {
+      fail(*jitter, child(path, "max_ejection_jitter"),
+           "expected whole milliseconds (Envoy draws the jitter in ms); got " + jitter->describe());
+    }
   }
   fraction("max_ejection_percent", config.max_ejection_fraction);
+  if (const Node* percent = node.find("max_ejection_percent")) {
+    const double whole = config.max_ejection_fraction * 100.0;
+    if (std::abs(whole - std::round(whole)) > 1e-9) {
+      fail(*percent, child(path, "max_ejection_percent"),
+           "expected a whole percentage (Envoy's max_ejection_percent is an integer); got " +
+               percent->describe());
+    }
+  }
   flag("always_eject_one_host", config.always_eject_one_host);
   flag("successful_active_health_check_uneject_host",
        config.successful_active_health_check_uneject_host);

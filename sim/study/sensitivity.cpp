@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <stdexcept>
 #include <system_error>
@@ -44,7 +46,17 @@ std::optional<std::string> sensitivity_midpoint(const std::string& lo, const std
   double mid = (a->value + b->value) / 2.0;
   if (a->integer && b->integer) mid = std::round(mid);
   if (mid == a->value || mid == b->value) return std::nullopt;
-  return format_significant(mid, 6) + a->suffix;
+  if (a->integer && b->integer && std::abs(mid) < 9e15) {
+    return std::to_string(static_cast<long long>(mid)) + a->suffix;
+  }
+  // The fewest significant digits that give the midpoint to 1e-12 relative ((0.1 + 0.2) / 2 is
+  // 0.15, not 0.15000000000000002).
+  char buffer[64];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(buffer, sizeof buffer, "%.*g", digits, mid);
+    if (std::abs(std::strtod(buffer, nullptr) - mid) <= 1e-12 * std::abs(mid)) break;
+  }
+  return std::string(buffer) + a->suffix;
 }
 
 SensitivityRange parse_sensitivity(const std::string& spec) {
@@ -111,6 +123,9 @@ SensitivityStudy load_sensitivity(const Scenario& baseline,
         throw ConfigError(SourceLocation{"--sensitivity " + spec, 0, 0},
                           "with " + name + " the scenario has no incident to replay");
       }
+      // Measured from the baseline's incident start, as the what-ifs are, so every point's
+      // impact figures cover the same span.
+      point.config.incident.start_ns = baseline.config.incident.start_ns;
       study.alternatives.push_back({name, "", std::move(point.config)});
       study.range_of.push_back(study.ranges.size());
       study.value_of.push_back(value);

@@ -3,8 +3,8 @@
 // the postmortem does not document (the user population, a rate, the window, a fleet size). Each
 // value of each range is the scenario with one more override ("key=value", applied after the
 // command line's --set), replicated with common random numbers beside the baseline (the scenario
-// as given), and measured on the what-ifs' impact metrics plus the time to detect and the servers
-// named overloaded.
+// as given), measured from the baseline's incident start (as the what-ifs are) on the what-ifs'
+// impact metrics plus the time to detect and the servers named overloaded.
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -317,3 +317,28 @@ TEST_CASE("L4 (unit: connection): the server's 503s are successful connections t
 }
 
 }  // namespace lbsim::test
+
+namespace lbsim::test {
+
+TEST_CASE("max_ejection_percent in whole percent: 29% of 100 hosts is 29 ejections") {
+  // 0.29 x 100 is 28.999999999999996 in floating point; the cap is compared in integers.
+  ModelRig rig(outlier_config(100, 0.29));
+  for (std::uint32_t s = 0; s < 35; ++s) observe_n(rig->health, 0, s, ErrorKind::kQueueFull, 5);
+  CHECK(rig->fleet.hosts() - rig->fleet.healthy_hosts() == 29);
+}
+
+TEST_CASE("a server that leaves the fleet leaves its ejection behind") {
+  // 20% of 10 hosts: 2 at once. Server 0 ejected, then removed: 9 hosts, 20% allows one
+  // ejection (100 <= 180, 200 > 180), which the removed server must not hold.
+  ModelRig rig(outlier_config(10, 0.2));
+  observe_n(rig->health, 0, 0, ErrorKind::kQueueFull, 5);
+  REQUIRE(ejected(rig, 0));
+  rig->remove_server(kSecond, 0);
+  CHECK_FALSE(ejected(rig, 0));
+  observe_n(rig->health, 2 * kSecond, 1, ErrorKind::kQueueFull, 5);
+  CHECK(ejected(rig, 1));
+  observe_n(rig->health, 2 * kSecond, 2, ErrorKind::kQueueFull, 5);
+  CHECK_FALSE(ejected(rig, 2));
+}
+
+}  // namespace lbsim::test

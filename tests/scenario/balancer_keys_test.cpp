@@ -402,3 +402,20 @@ TEST_CASE("health_check.observe / error_limit / on_error (HAProxy)") {
 }
 
 }  // namespace lbsim
+
+namespace lbsim {
+
+TEST_CASE("outlier detection: jitter in whole ms, max_ejection_percent in whole percent") {
+  CHECK_CONFIG_ERROR(load_panic("{outlier_detection: {max_ejection_jitter: 500us}}"),
+                     "inline.yaml", 8, 53,
+                     "balancer.outlier_detection.max_ejection_jitter: expected whole "
+                     "milliseconds");
+  CHECK_CONFIG_ERROR(load_panic("{outlier_detection: {max_ejection_percent: 12.5%}}"),
+                     "inline.yaml", 8, 54,
+                     "balancer.outlier_detection.max_ejection_percent: expected a whole "
+                     "percentage");
+  CHECK(load_panic("{outlier_detection: {max_ejection_percent: 29%}}")
+            .config.balancer.outlier.max_ejection_fraction == 0.29);
+}
+
+}  // namespace lbsim

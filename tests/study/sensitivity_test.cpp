@@ -31,6 +31,11 @@ TEST_CASE("a range tries lo, the midpoint of two numbers with one unit, and hi")
   CHECK(parse_sensitivity("client.timeout=0.5s..2s").values ==
         std::vector<std::string>{"0.5s", "1.25s", "2s"});
   CHECK(parse_sensitivity("x=10%..30%").values == std::vector<std::string>{"10%", "20%", "30%"});
+  // Large integers stay plain integers (a key would reject "2e+06"); reals take the fewest
+  // digits that give the midpoint.
+  CHECK(parse_sensitivity("workload.users=1000000..3000001").values ==
+        std::vector<std::string>{"1000000", "2000001", "3000001"});
+  CHECK(sensitivity_midpoint("0.1", "0.2") == std::optional<std::string>("0.15"));
 }
 
 TEST_CASE("no midpoint where none is well defined") {

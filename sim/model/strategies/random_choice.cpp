@@ -83,8 +83,8 @@ std::uint32_t RandomDrawsStrategy::pick(const BackendView& view, const PickReque
   std::uint32_t candidate = kNoServer;
   std::uint32_t drawn = 0;
   // A draw on a member hidden at pick time (at its cap) is drawn again: HAProxy's tree holds only
-  // servers that may take the request. Bounded: then the first available server (reached only
-  // when nearly every member is at its cap).
+  // servers that may take the request. Bounded: then an exact weighted draw among the available
+  // (reached only when nearly every member is at its cap).
   for (int attempt = 0; drawn < draws_ && attempt < 64 * static_cast<int>(draws_); ++attempt) {
     const std::uint32_t server = draw_.draw(rng);
     if (server == kNoServer) break;
@@ -93,10 +93,20 @@ std::uint32_t RandomDrawsStrategy::pick(const BackendView& view, const PickReque
     if (candidate == kNoServer || !busier(view, server, candidate)) candidate = server;
   }
   if (candidate != kNoServer) return candidate;
+  // An exact weighted draw among the available servers, O(n).
+  double total = 0.0;
   for (std::uint32_t s = 0; s < view.available.size(); ++s) {
-    if (view.available[s] != 0) return s;
+    if (view.available[s] != 0) total += view.weight[s];
   }
-  return kNoServer;
+  double x = rng.uniform01() * total;
+  std::uint32_t last = kNoServer;
+  for (std::uint32_t s = 0; s < view.available.size(); ++s) {
+    if (view.available[s] == 0) continue;
+    last = s;
+    x -= view.weight[s];
+    if (x < 0.0) return s;
+  }
+  return last;
 }
 
 StrategyInfo random_two_info() {

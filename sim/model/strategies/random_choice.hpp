@@ -5,7 +5,9 @@
 // random_two: nginx `random two least_conn` (src/http/modules/ngx_http_upstream_random_module.c,
 // ngx_http_upstream_get_random2_peer; nginx 1.15.1+, least_conn the only open-source method).
 // Servers are drawn in proportion to their weight (nginx's cumulative ranges over the configured
-// peers: here every server of the fleet, available or not); a draw on a server that may not take
+// peers: here every server slot of the fleet, available or not, servers that join later
+// included, so a fleet with many not yet joined falls back to round robin more often than nginx,
+// whose list holds only configured servers); a draw on a server that may not take
 // the request (unavailable) or on the first candidate again is drawn again, and after 20 draws in
 // all (rp->tries > 20) the request falls back to smooth weighted round robin, as nginx falls back
 // to its round-robin peer. Of the two distinct candidates the second wins unless it is strictly
