@@ -32,14 +32,15 @@ Balancer::Balancer(Model& model, const SimulationConfig& config, std::uint64_t u
   global_view_ = config_.view == LoadView::kGlobal;
   for (const ServerGroupConfig& group : config.servers) {
     const bool present = group.join_at_ns == 0;
+    const bool routable = present && !group.down;  // a group configured down starts drained
     for (int i = 0; i < group.count; ++i) {
       base_weights_.push_back(group.weight);
       weights_.push_back(group.weight);
       max_connections_.push_back(group.max_connections);
       any_max_connections_ = any_max_connections_ || group.max_connections > 0;
-      available_.push_back(present ? 1 : 0);
+      available_.push_back(routable ? 1 : 0);
       joined_at_.push_back(present ? 0 : kTimeNever);
-      if (present) ++available_count_;
+      if (routable) ++available_count_;
     }
   }
   if (connection_mode_ && any_max_connections_) {

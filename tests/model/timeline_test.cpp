@@ -293,6 +293,23 @@ TEST_CASE("restart drains, stops and brings a server back; phased restart goes i
     CHECK(run.logged("server_restart")[0].time == 15 * kSecond);
     for (const RequestOutcome& o : run.tap.outcomes) CHECK(o.error == ErrorKind::kNone);
   }
+  SUBCASE("a group configured down stays out of rotation after a restart") {
+    // nginx down / HAProxy disabled: configured, never routed to, a restart included.
+    auto c = fleet_config(200.0, deterministic_s(0.001), 2, 1, -1, 0.0, 30.0, "round_robin");
+    c.servers[0].count = 1;
+    ServerGroupConfig spare = c.servers[0];
+    spare.group = "spare";
+    spare.down = true;
+    c.servers.push_back(spare);
+    ActionConfig restart = on_servers<RestartAction>(10.0, {1});
+    as<RestartAction>(restart).down_ns = 3 * kSecond;
+    c.timeline = {restart};
+    Run run(c);
+    run.run();
+    CHECK(run.logged("server_restart").size() == 1);
+    CHECK(run.dispatched(0, 30 * kSecond)[1] == 0);
+    CHECK(run.dispatched(0, 30 * kSecond)[0] > 5000);
+  }
   SUBCASE("phased restart") {
     auto c = fleet_config(200.0, deterministic_s(0.001), 6, 1, -1, 0.0, 60.0, "round_robin");
     ActionConfig phased = action<PhasedRestartAction>(10.0);
