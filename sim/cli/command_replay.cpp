@@ -207,10 +207,10 @@ void tell_server_table(std::ostream& out, const RunSummary& summary) {
   std::vector<std::vector<std::string>> rows;
   for (const std::size_t i : shown) {
     const double share = incident.traffic_share[i];
-    const double failed =
-        incident.dispatched[i] > 0 ? static_cast<double>(incident.failed_attempts[i]) /
-                                         static_cast<double>(incident.dispatched[i])
-                                   : 0.0;
+    const double failed = incident.dispatched[i] > 0
+                              ? static_cast<double>(incident.failed_attempts[i]) /
+                                    static_cast<double>(incident.dispatched[i])
+                              : 0.0;
     rows.push_back({summary.server_names[i],
                     std::isnan(share) ? "-" : format_significant(share, 3) + "x",
                     std::isnan(incident.utilization[i]) ? "-" : percent(incident.utilization[i]),
@@ -218,10 +218,10 @@ void tell_server_table(std::ostream& out, const RunSummary& summary) {
                     std::to_string(incident.failed_attempts[i])});
   }
   out << "\n";
-  print_table(out,
-              {"server", "requests vs fair share", "busy while up", "down", "attempts failed",
-               "failed"},
-              rows);
+  print_table(
+      out,
+      {"server", "requests vs fair share", "busy while up", "down", "attempts failed", "failed"},
+      rows);
   if (shown.size() < incident.traffic_share.size()) {
     out << "  (the " << shown.size() << " servers furthest from their fair share; every server is "
         << "in servers.csv)\n";
@@ -472,8 +472,8 @@ void print_what_ifs(std::ostream& out, const std::vector<Alternative>& alternati
 void run_what_ifs(const CommandLine& line, const std::vector<Alternative>& alternatives,
                   RunDirectory& run_dir, std::ostream& story) {
   const WhatIfComparison result =
-      study::compare_what_ifs(alternatives, line.replication.replications,
-                              line.replication.threads, runs_progress("what-ifs", !line.quiet));
+      study::compare_what_ifs(alternatives, line.replication.replications, line.replication.threads,
+                              runs_progress("what-ifs", !line.quiet));
   print_what_ifs(story, alternatives, result);
   write_file(run_dir.file("whatif.csv"), [&](std::ostream& o) {
     std::vector<std::string> names;
@@ -506,8 +506,9 @@ int command_replay(const std::vector<std::string>& args) {
   add_output_options(options, "run directory to write (default runs/<scenario name>-replay)");
   options.add_options()("no-report", "do not write report.html and its PNG plots");
   add_scenario_options(options);
-  auto parsed =
-      parse_command("replay", args, options, "lbsim replay SCENARIO [--what-if NAME...] [--sensitivity KEY=LO..HI...]", true);
+  auto parsed = parse_command(
+      "replay", args, options,
+      "lbsim replay SCENARIO [--what-if NAME...] [--sensitivity KEY=LO..HI...]", true);
   if (const int* status = std::get_if<int>(&parsed)) return *status;
   const CommandLine& line = std::get<CommandLine>(parsed);
 
@@ -526,9 +527,9 @@ int command_replay(const std::vector<std::string>& args) {
     }
     std::optional<study::SensitivityStudy> sensitivity;
     if (line.has("sensitivity")) {
-      sensitivity = study::load_sensitivity(
-          scenario, line.overrides(), line.vm["sensitivity"].as<std::vector<std::string>>(),
-          line.seed());
+      sensitivity = study::load_sensitivity(scenario, line.overrides(),
+                                            line.vm["sensitivity"].as<std::vector<std::string>>(),
+                                            line.seed());
     }
     RunDirectory run_dir(line.out_dir("runs/" + scenario.config.name + "-replay"),
                          line.has("force"));
@@ -542,9 +543,9 @@ int command_replay(const std::vector<std::string>& args) {
     tell_incident(story, scenario.config, *baseline.result.recorder, baseline.summary);
     if (alternatives.size() > 1) run_what_ifs(line, alternatives, run_dir, story);
     if (sensitivity) {
-      const study::SensitivityResult result =
-          study::run_sensitivity(*sensitivity, line.replication.replications,
-                                 line.replication.threads, runs_progress("sensitivity", !line.quiet));
+      const study::SensitivityResult result = study::run_sensitivity(
+          *sensitivity, line.replication.replications, line.replication.threads,
+          runs_progress("sensitivity", !line.quiet));
       print_sensitivity(story, *sensitivity, result);
       write_file(run_dir.file("sensitivity.csv"),
                  [&](std::ostream& o) { write_sensitivity_csv(o, *sensitivity, result); });

@@ -15,14 +15,7 @@ namespace {
 // and "overloaded".
 const std::vector<MetricId> kSensitivityShown = {
     MetricId::kUsersAffected, MetricId::kFailedRequests, MetricId::kPeakErrorRate,
-    MetricId::kImpact, MetricId::kServersCrashed, MetricId::kResponseP99};
-
-std::size_t impact_index(MetricId metric) {
-  for (std::size_t m = 0; m < study::kImpactMetrics.size(); ++m) {
-    if (study::kImpactMetrics[m] == metric) return m;
-  }
-  return 0;
-}
+    MetricId::kImpact,        MetricId::kServersCrashed, MetricId::kResponseP99};
 
 std::string detected_text(const study::SensitivityOutcome& outcome, std::uint64_t replications) {
   if (outcome.detected_in == 0) return "never";
@@ -47,7 +40,7 @@ std::vector<std::string> sensitivity_row(const std::string& label,
   std::vector<std::string> row = {label};
   for (const MetricId metric : kSensitivityShown) {
     const double scale = metric_info(metric).table_scale;
-    const analytic::Interval& i = result.by_metric[impact_index(metric)].variants[p];
+    const analytic::Interval& i = result.by_metric[study::impact_index(metric)].variants[p];
     row.push_back(format_estimate(i.mean * scale, i.half_width * scale, false));
   }
   row.push_back(detected_text(result.outcomes[p], result.replications));
@@ -85,7 +78,7 @@ void print_sensitivity(std::ostream& out, const study::SensitivityStudy& sensiti
     // scenario as given excludes 0 at some value), and whether the conclusion holds.
     std::vector<std::string> moved;
     for (const MetricId metric : kSensitivityShown) {
-      const analytic::PairedComparison& c = result.by_metric[impact_index(metric)];
+      const analytic::PairedComparison& c = result.by_metric[study::impact_index(metric)];
       for (std::size_t p = 1; p < sensitivity.alternatives.size(); ++p) {
         if (sensitivity.range_of[p] != k) continue;
         const analytic::Interval& d = c.differences[p];

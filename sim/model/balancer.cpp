@@ -433,8 +433,8 @@ void Balancer::mark_all_changed() {
 bool Balancer::recompute_availability() {
   const bool panic = m_.health.panic();
   const StrategyInfo* strategy = m_.settings.strategy.info;
-  const bool route_nowhere = panic && config_.fail_traffic_on_panic &&
-                             (strategy == nullptr || !strategy->thread_aware);
+  const bool route_nowhere =
+      panic && config_.fail_traffic_on_panic && (strategy == nullptr || !strategy->thread_aware);
   const auto update = [&](std::uint32_t s) {
     const std::uint8_t flags = m_.fleet.flags(s);
     // nginx's max_fails ban holds in panic too (nginx has no panic mode).

@@ -135,7 +135,7 @@ struct BalancerConfig {
   // max_fails failed attempts the server is skipped for fail_timeout, then one request probes it.
   struct PassiveHealth {
     bool enabled = false;
-    int max_fails = 1;                    // nginx's default; 0 turns the accounting off
+    int max_fails = 1;  // nginx's default; 0 turns the accounting off
     SimTime fail_timeout_ns = 10 * kSecond;
     // The server's own 503s (queue_full, queue_timeout) count too, as with proxy_next_upstream
     // http_503; error and timeout always count.

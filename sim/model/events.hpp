@@ -19,15 +19,15 @@ enum EventKind : std::uint8_t {
   kViewRefresh,       // stale global view snapshot
   kGroupJoin,         // a = group index
   kSlowStartTick,
-  kAction,         // a = index of a scheduled action (Timeline)
-  kRetry,          // a = call, b = call generation: the back-off is over
-  kDeadline,       // a = call, b = call generation: the overall deadline
-  kServerRestart,  // a = server, b = server incarnation
-  kProbeSend,      // a = server, b = health-check epoch: an active health check is due
-  kProbeTimeout,   // a = probe slot, b = generation
-  kOutlierTick,    // b = outlier epoch: the outlier detector's interval
+  kAction,          // a = index of a scheduled action (Timeline)
+  kRetry,           // a = call, b = call generation: the back-off is over
+  kDeadline,        // a = call, b = call generation: the overall deadline
+  kServerRestart,   // a = server, b = server incarnation
+  kProbeSend,       // a = server, b = health-check epoch: an active health check is due
+  kProbeTimeout,    // a = probe slot, b = generation
+  kOutlierTick,     // b = outlier epoch: the outlier detector's interval
   kPassiveRelease,  // a = server, b = ban serial: nginx's fail_timeout is over
-  kWindowEnd,      // a window boundary: alerts are evaluated
+  kWindowEnd,       // a window boundary: alerts are evaluated
 };
 
 // Where an attempt is.

@@ -87,6 +87,8 @@ class Health {
   void success_rate_pass(SimTime now, bool local);
   void eject(SimTime now, std::uint32_t server, Ejection type, const std::string& why);
   void uneject(SimTime now, std::uint32_t server, const char* why);
+  // min(base x backoff, max) + jitter: how long the current ejection lasts at least.
+  [[nodiscard]] SimTime ejection_time(const OutlierHost& host) const;
   [[nodiscard]] double enforcement(Ejection type) const;  // its enforcing_* share
   [[nodiscard]] bool enforced(Ejection type);
 

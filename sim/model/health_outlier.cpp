@@ -97,15 +97,12 @@ void Health::count_consecutive(SimTime now, std::uint32_t server, std::int32_t& 
                                int threshold, Ejection type) {
   if (++counter != threshold) return;
   counter = 0;
-  static constexpr const char* kWhat[] = {"consecutive 5xx", "consecutive gateway failures",
-                                          "consecutive local-origin failures"};
-  eject(now, server, type,
-        std::to_string(threshold) + " " + kWhat[static_cast<int>(type)] + " (" +
-            (type == Ejection::kConsecutive5xx ? "consecutive_errors"
-             : type == Ejection::kConsecutiveGatewayFailure
-                 ? "consecutive_gateway_failure"
-                 : "consecutive_local_origin_failure") +
-            ")");
+  const char* what = type == Ejection::kConsecutive5xx
+                         ? " consecutive 5xx (consecutive_errors)"
+                     : type == Ejection::kConsecutiveGatewayFailure
+                         ? " consecutive gateway failures (consecutive_gateway_failure)"
+                         : " consecutive local-origin failures (consecutive_local_origin_failure)";
+  eject(now, server, type, std::to_string(threshold) + what);
 }
 
 double Health::enforcement(Ejection type) const {
@@ -152,8 +149,10 @@ void Health::eject(SimTime now, std::uint32_t server, Ejection type, const std::
   // In whole percent, as Envoy's max_ejection_percent is an integer: 100 (ejected + 1) / hosts
   // <= percent, compared without rounding error.
   const std::uint64_t hosts = m_.fleet.members();
-  const auto percent = static_cast<std::uint64_t>(std::llround(outlier.max_ejection_fraction * 100.0));
-  bool allowed = hosts > 0 && 100 * (static_cast<std::uint64_t>(ejected_count_) + 1) <= percent * hosts;
+  const auto percent =
+      static_cast<std::uint64_t>(std::llround(outlier.max_ejection_fraction * 100.0));
+  bool allowed =
+      hosts > 0 && 100 * (static_cast<std::uint64_t>(ejected_count_) + 1) <= percent * hosts;
   if (outlier.always_eject_one_host) allowed = allowed || ejected_count_ == 0;
   if (!allowed) {
     // A detection that is never enforced (enforcing 0%, the gateway-failure default) is not
@@ -166,26 +165,31 @@ void Health::eject(SimTime now, std::uint32_t server, Ejection type, const std::
   }
   if (!enforced(type)) return;
   OutlierHost& host = outlier_[server];
-  if (host.backoff * outlier.base_ejection_ns < outlier.max_ejection_ns + outlier.base_ejection_ns) {
+  if (host.backoff * outlier.base_ejection_ns <
+      outlier.max_ejection_ns + outlier.base_ejection_ns) {
     ++host.backoff;
   }
   host.last_ejection = now;
-  host.jitter = outlier.max_ejection_jitter_ns > 0
-                    ? static_cast<SimTime>(rng_.below(
-                          static_cast<std::uint64_t>(outlier.max_ejection_jitter_ns / kMillisecond) +
-                          1)) *
-                          kMillisecond
-                    : 0;
+  host.jitter =
+      outlier.max_ejection_jitter_ns > 0
+          ? static_cast<SimTime>(rng_.below(
+                static_cast<std::uint64_t>(outlier.max_ejection_jitter_ns / kMillisecond) + 1)) *
+                kMillisecond
+          : 0;
   ++ejected_count_;
-  const SimTime duration =
-      std::min(outlier.base_ejection_ns * static_cast<SimTime>(host.backoff),
-               outlier.max_ejection_ns) +
-      host.jitter;
+  const SimTime duration = ejection_time(host);
   m_.observer->on_log(now, "outlier_eject", m_.fleet.info()[server].name,
                       why + "; ejected for " + std::to_string(to_seconds(duration)) +
                           " s, until the first interval after");
   m_.fleet.set_flag(now, server, kEjected, true);
   update_panic(now);
+}
+
+SimTime Health::ejection_time(const OutlierHost& host) const {
+  const OutlierConfig& outlier = m_.settings.outlier;
+  return std::min(outlier.base_ejection_ns * static_cast<SimTime>(host.backoff),
+                  outlier.max_ejection_ns) +
+         host.jitter;
 }
 
 void Health::uneject(SimTime now, std::uint32_t server, const char* why) {
@@ -246,8 +250,8 @@ void Health::success_rate_pass(SimTime now, bool local) {
         eject(now, r.server,
               local ? Ejection::kFailurePercentageLocalOrigin : Ejection::kFailurePercentage,
               std::string(local ? "local-origin " : "") + "failure percentage " +
-                  percent_text((100.0 - r.success) / 100.0) + " >= " +
-                  percent_text(o.failure_percentage_threshold));
+                  percent_text((100.0 - r.success) / 100.0) +
+                  " >= " + percent_text(o.failure_percentage_threshold));
       }
     }
   }
@@ -258,11 +262,7 @@ void Health::handle_outlier_tick(SimTime now, std::uint32_t epoch) {
   const OutlierConfig& outlier = m_.settings.outlier;
   for (std::uint32_t s = 0; s < outlier_.size(); ++s) {
     const OutlierHost& host = outlier_[s];
-    if (m_.fleet.has(s, kEjected) &&
-        std::min(outlier.base_ejection_ns * static_cast<SimTime>(host.backoff),
-                 outlier.max_ejection_ns) +
-                host.jitter <=
-            now - host.last_ejection) {
+    if (m_.fleet.has(s, kEjected) && ejection_time(host) <= now - host.last_ejection) {
       uneject(now, s, "ejection over");
     }
   }

@@ -55,10 +55,10 @@ void Health::passive_observe(SimTime now, std::uint32_t server, ErrorKind error)
     }
     return;
   }
-  const bool counts = error == ErrorKind::kRefused || error == ErrorKind::kCrashLost ||
-                      error == ErrorKind::kTimeout ||
-                      (passive.http_503 &&
-                       (error == ErrorKind::kQueueFull || error == ErrorKind::kQueueTimeout));
+  const bool counts =
+      error == ErrorKind::kRefused || error == ErrorKind::kCrashLost ||
+      error == ErrorKind::kTimeout ||
+      (passive.http_503 && (error == ErrorKind::kQueueFull || error == ErrorKind::kQueueTimeout));
   if (!counts) return;
   const std::int64_t now_s = whole_seconds(now);
   ++peer.fails;

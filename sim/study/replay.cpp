@@ -8,16 +8,12 @@
 
 namespace lbsim::study {
 
-namespace {
-
-std::size_t index_of(MetricId metric) {
+std::size_t impact_index(MetricId metric) {
   for (std::size_t m = 0; m < kImpactMetrics.size(); ++m) {
     if (kImpactMetrics[m] == metric) return m;
   }
   throw std::logic_error("not an impact metric");
 }
-
-}  // namespace
 
 std::string_view verdict_name(WhatIfVerdict::Kind kind) {
   switch (kind) {
@@ -39,7 +35,7 @@ WhatIfVerdict what_if_verdict(const std::vector<analytic::PairedComparison>& by_
                               std::size_t v) {
   WhatIfVerdict verdict;
   for (const MetricId metric : kVerdictMetrics) {
-    const analytic::PairedComparison& c = by_metric[index_of(metric)];
+    const analytic::PairedComparison& c = by_metric[impact_index(metric)];
     const analytic::Interval& d = c.differences[v];
     if (std::isnan(d.mean) || !d.excludes_zero()) continue;
     const MetricChange change{metric, c.variants[0].mean, c.variants[v].mean, d.mean};
@@ -47,7 +43,7 @@ WhatIfVerdict what_if_verdict(const std::vector<analytic::PairedComparison>& by_
   }
   // Impact is never negative, so a mean of 0 means no replication had a window above the
   // threshold.
-  const bool no_breach = by_metric[index_of(MetricId::kImpact)].variants[v].mean == 0.0;
+  const bool no_breach = by_metric[impact_index(MetricId::kImpact)].variants[v].mean == 0.0;
   if (!verdict.better.empty() && !verdict.worse.empty()) {
     verdict.kind = WhatIfVerdict::Kind::kMixed;
   } else if (!verdict.better.empty()) {

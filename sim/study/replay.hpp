@@ -21,6 +21,9 @@ inline const std::vector<MetricId> kImpactMetrics = {
     MetricId::kPeakErrorRate, MetricId::kServersCrashed, MetricId::kResponseP99,
     MetricId::kBudgetSpent};
 
+// Where `metric` stands in kImpactMetrics (std::logic_error if it is not one of them).
+[[nodiscard]] std::size_t impact_index(MetricId metric);
+
 struct Alternative {
   std::string name;
   std::string text;  // what it stands for

@@ -7,6 +7,8 @@
 // without split_external_local_origin_errors (TimeoutWithHttpCode, LargeNumberOfTimeouts).
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -339,6 +341,73 @@ TEST_CASE("a server that leaves the fleet leaves its ejection behind") {
   CHECK(ejected(rig, 1));
   observe_n(rig->health, 2 * kSecond, 2, ErrorKind::kQueueFull, 5);
   CHECK_FALSE(ejected(rig, 2));
+}
+
+}  // namespace lbsim::test
+
+namespace lbsim::test {
+
+TEST_CASE("split: the local-origin success-rate pass rates timeouts, the external one does not") {
+  // As BasicFlowSuccessRateExternalOrigin, with timeouts (local origin) instead of 503s: host 4
+  // has 200 successes and 200 timeouts, interleaved. Split: its local-origin success rate is 50%
+  // against a threshold of 52 (mean 90, stdev 20): ejected by enforcing_local_origin_success_rate
+  // (100%); its external rate is 100%. Off (0%), nothing is ejected.
+  SimulationConfig config = outlier_config(5, 0.5);
+  config.balancer.outlier.split_external_local_origin_errors = true;
+  for (const double enforcing : {1.0, 0.0}) {
+    CAPTURE(enforcing);
+    config.balancer.outlier.enforcing_local_origin_success_rate = enforcing;
+    ModelRig rig(config);
+    for (std::uint32_t s = 0; s < 5; ++s) {
+      for (int i = 0; i < 200; ++i) {
+        rig->health.observe(kSecond, s, ErrorKind::kNone);
+        if (s == 4) rig->health.observe(kSecond, s, ErrorKind::kTimeout);
+      }
+    }
+    tick(rig, 10 * kSecond);
+    CHECK(ejected(rig, 4) == (enforcing > 0.0));
+    if (enforcing > 0.0) {
+      CHECK(rig.observer.logs_of("outlier_eject")[0].detail.rfind(
+                "local-origin success rate 50.00% < threshold 52.00%", 0) == 0);
+    }
+  }
+}
+
+TEST_CASE("an enforcing share between 0 and 100% ejects that share of the detections") {
+  // 400 hosts, 100% may be ejected, each detected once (5 in a row): with enforcing 50% the
+  // ejections are Binomial(400, 1/2): 200 +- 10 (1 sd); 5 sd either side.
+  SimulationConfig config = outlier_config(400, 1.0);
+  config.balancer.outlier.enforcing_consecutive_errors = 0.5;
+  ModelRig rig(config);
+  for (std::uint32_t s = 0; s < 400; ++s) observe_n(rig->health, 0, s, ErrorKind::kQueueFull, 5);
+  const auto ejected_count = rig->fleet.hosts() - rig->fleet.healthy_hosts();
+  CHECK(ejected_count >= 150);
+  CHECK(ejected_count <= 250);
+}
+
+TEST_CASE("max_ejection_jitter adds whole milliseconds in [0, jitter] to the ejection") {
+  SimulationConfig config = outlier_config(50, 1.0);
+  config.balancer.outlier.max_ejection_jitter_ns = 10 * kSecond;
+  ModelRig rig(config);
+  for (std::uint32_t s = 0; s < 50; ++s) observe_n(rig->health, 0, s, ErrorKind::kQueueFull, 5);
+  const auto ejects = rig.observer.logs_of("outlier_eject");
+  REQUIRE(ejects.size() == 50);
+  std::set<std::string> durations;
+  for (const auto& e : ejects) {
+    const std::size_t at = e.detail.find("ejected for ");
+    REQUIRE(at != std::string::npos);
+    const double seconds = std::stod(e.detail.substr(at + 12));
+    CHECK(seconds >= 10.0);  // base 10 s
+    CHECK(seconds <= 20.0);  // + at most 10 s
+    CHECK(std::abs(seconds * 1000 - std::round(seconds * 1000)) < 1e-6);  // whole ms
+    durations.insert(e.detail.substr(at));
+  }
+  // 50 draws from 10,001 values: all equal only by a wildly improbable chance.
+  CHECK(durations.size() > 40);
+  // A server whose jittered time is over returns at the first tick after it, not before.
+  tick(rig, 10 * kSecond);
+  tick(rig, 20 * kSecond);
+  for (std::uint32_t s = 0; s < 50; ++s) CHECK_FALSE(ejected(rig, s));
 }
 
 }  // namespace lbsim::test

@@ -65,8 +65,7 @@ void BoundedLoad::load_changed(std::uint32_t server, std::uint32_t outstanding) 
 double BoundedLoad::overload_factor(const BackendView& view, std::uint32_t server) const {
   const std::uint64_t total_slots = ((total_ + 1) * factor_ + 99) / 100;
   const double weight = server < normalized_.size() ? normalized_[server] : 0.0;
-  const double slots =
-      std::max(std::ceil(static_cast<double>(total_slots) * weight), 1.0);
+  const double slots = std::max(std::ceil(static_cast<double>(total_slots) * weight), 1.0);
   return static_cast<double>(view.outstanding[server]) / slots;
 }
 

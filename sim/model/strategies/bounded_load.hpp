@@ -61,11 +61,11 @@ class BoundedLoad {
  private:
   std::uint32_t factor_;
   Flavor flavor_;
-  std::vector<std::uint32_t> hosts_;        // members at the last rebuild, fleet order
-  std::vector<double> normalized_;          // per server: weight / total member weight
-  std::vector<double> cumulative_;          // per server: member weight before it (HAProxy)
+  std::vector<std::uint32_t> hosts_;  // members at the last rebuild, fleet order
+  std::vector<double> normalized_;    // per server: weight / total member weight
+  std::vector<double> cumulative_;    // per server: member weight before it (HAProxy)
   double weight_total_ = 0.0;
-  std::vector<std::uint32_t> last_load_;    // per server, as on_load_change last reported
+  std::vector<std::uint32_t> last_load_;  // per server, as on_load_change last reported
   std::uint64_t total_ = 0;
   std::vector<std::uint32_t> permutation_;  // Envoy's host_index, reused
 };

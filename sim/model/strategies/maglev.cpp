@@ -157,13 +157,16 @@ StrategyInfo maglev_info() {
             static_cast<std::uint64_t>(option_number(context.options, "table_size")),
             std::move(bounded));
       },
-      .load_aware_with = [](const StrategyOptions& options) {
-        return option_given(options, "hash_balance_factor");
-      },
+      .load_aware_with =
+          [](const StrategyOptions& options) {
+            return option_given(options, "hash_balance_factor");
+          },
       .weighted = true,
-      .check_options = [](const StrategyOptions& options) {
-        return table_size_error(static_cast<std::uint64_t>(option_number(options, "table_size")));
-      },
+      .check_options =
+          [](const StrategyOptions& options) {
+            return table_size_error(
+                static_cast<std::uint64_t>(option_number(options, "table_size")));
+          },
       .thread_aware = true,
   };
 }

@@ -108,6 +108,26 @@ TEST_CASE("an overloaded pick moves where each balancer's walk says; the others 
   }
 }
 
+TEST_CASE("bounded Maglev: an overloaded pick moves to the first other host of Envoy's shuffle") {
+  // As for the ring: 20 in flight at the key's table server h, 32 slots, 7 per server.
+  Fleet fleet(5);
+  auto plain = make_strategy("maglev", fleet);
+  const PickRequest request = request_for(17);
+  Rng rng(1);
+  const std::uint32_t h = plain->pick(fleet.view(), request, rng);
+  fleet.outstanding[h] = 20;
+  auto bounded = make_strategy("maglev", fleet, {{"hash_balance_factor", 150.0}});
+  std::uint32_t expected = kNoServer;
+  for (const std::uint32_t i : envoy_shuffle(request.hash_key, 5)) {
+    if (i != h) {
+      expected = i;
+      break;
+    }
+  }
+  CHECK(bounded->pick(fleet.view(), request, rng) == expected);
+  CHECK(bounded->pick(fleet.view(), request, rng) != h);
+}
+
 TEST_CASE("every server it may use overloaded: Envoy takes the least overloaded one") {
   // Factor 100, loads 12, 0, 11 (23 in flight): 24 slots, 8 per server. Server 1 is under its
   // bound but hidden (at its cap): servers 0 (12/8) and 2 (11/8) are both over, and the walk
