@@ -1,5 +1,5 @@
 // Trace replay input: time formats, users, work, compression, looping, errors, and the real Azure
-// LLM conversation trace in /work/shared/traces.
+// LLM conversation trace in data/traces (CC-BY 4.0, see its README).
 #include "sim/scenario/trace.hpp"
 
 #include <doctest/doctest.h>
@@ -151,7 +151,7 @@ TEST_CASE("trace configuration errors") {
 }
 
 TEST_CASE("the Azure LLM conversation trace loads, compresses and scales work") {
-  const std::string file = std::string(LBSIM_SHARED_DIR) + "/traces/azure-llm-conv-2023.csv";
+  const std::string file = std::string(LBSIM_SOURCE_DIR) + "/data/traces/azure-llm-conv-2023.csv";
   const std::string spec =
       "{file: " + file +
       ", time_column: TIMESTAMP, time_format: datetime, work_column: " + "GeneratedTokens";
