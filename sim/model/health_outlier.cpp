@@ -97,8 +97,7 @@ void Health::count_consecutive(SimTime now, std::uint32_t server, std::int32_t& 
                                int threshold, Ejection type) {
   if (++counter != threshold) return;
   counter = 0;
-  const char* what = type == Ejection::kConsecutive5xx
-                         ? " consecutive 5xx (consecutive_errors)"
+  const char* what = type == Ejection::kConsecutive5xx ? " consecutive 5xx (consecutive_errors)"
                      : type == Ejection::kConsecutiveGatewayFailure
                          ? " consecutive gateway failures (consecutive_gateway_failure)"
                          : " consecutive local-origin failures (consecutive_local_origin_failure)";
